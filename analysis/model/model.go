@@ -1,0 +1,228 @@
+// Package model is flash-lsp's one description of a Flash project: the
+// resources a module declares and the remote functions bound to them, with
+// their routes and parameter bindings.
+//
+// The remote analyzer builds a Package per Go package while it checks it;
+// the whole-module step (package project) joins them; codegen writes the
+// manifest and handlers from them; the language server answers hover and
+// completion from them. A fact about a function is computed once, here or in
+// the analyzer, and read everywhere else.
+package model
+
+import (
+	"go/token"
+	"go/types"
+	"strings"
+
+	"github.com/flash-lsp/flash-lsp/runtime"
+)
+
+// RuntimePath is the import path of the package declaring the resource types.
+const RuntimePath = "github.com/flash-lsp/flash-lsp/runtime"
+
+// ResourceTypes maps each resource type name of package runtime to a zero
+// value of it, which knows its manifest type and whether it is load-balanced
+// and live.
+var ResourceTypes = map[string]runtime.Resource{
+	"Serverless":          runtime.Serverless{},
+	"CPUServerless":       runtime.CPUServerless{},
+	"LiveServerless":      runtime.LiveServerless{},
+	"CPULiveServerless":   runtime.CPULiveServerless{},
+	"LoadBalancer":        runtime.LoadBalancer{},
+	"CPULoadBalancer":     runtime.CPULoadBalancer{},
+	"LiveLoadBalancer":    runtime.LiveLoadBalancer{},
+	"CPULiveLoadBalancer": runtime.CPULiveLoadBalancer{},
+}
+
+// Package is what one Go package contributes to the project.
+type Package struct {
+	Path string // import path
+	Name string // package name
+	// Dir is the package's directory (absolute).
+	Dir       string
+	Resources []*Resource // in source order
+	Functions []*Function // in source order
+}
+
+// Resource is a package-level variable initialised with a resource literal.
+type Resource struct {
+	Pkg     string // import path of the declaring package
+	PkgName string
+	Var     string // the variable's name
+	// Type is the runtime type's name ("LoadBalancer"); Pointer is set when
+	// the variable is declared as &runtime.T{...}.
+	Type    string
+	Pointer bool
+	// Kind is a zero value of the runtime type.
+	Kind runtime.Resource
+	// Name is the constant value of the Name field ("" when missing or not
+	// constant).
+	Name string
+	// Literal reports whether the initialiser is a composite literal whose
+	// fields flash-lsp could read.
+	Literal bool
+	// Config lists the fields set in the literal, in source order.
+	Config []Setting
+	// Pos is the variable's identifier; NamePos is the Name value (Pos when
+	// there is none).
+	Pos     token.Position
+	NamePos token.Position
+	// TokPos and TokEnd are Pos's token.Pos range, valid in the FileSet of
+	// the analysis that built it.
+	TokPos, TokEnd token.Pos
+}
+
+// ResourceType returns the manifest resource_type.
+func (r *Resource) ResourceType() string { return r.Kind.ResourceType() }
+
+// LoadBalanced reports whether the resource serves HTTP routes.
+func (r *Resource) LoadBalanced() bool { return r.Kind.IsLoadBalanced() }
+
+// Live reports whether the resource is a live resource (POST /execute on).
+func (r *Resource) Live() bool { return r.Kind.IsLive() }
+
+// Mothership reports whether the literal sets Mothership: true.
+func (r *Resource) Mothership() bool {
+	for _, s := range r.Config {
+		if s.Field == "Mothership" {
+			b, _ := s.Value.(bool)
+			return b
+		}
+	}
+	return false
+}
+
+// Ref returns "pkgpath.Var", the resource variable's qualified name.
+func (r *Resource) Ref() string { return r.Pkg + "." + r.Var }
+
+// Dir returns the resource's directory name: its Name with every character
+// outside [A-Za-z0-9_-] replaced by '_'.
+func (r *Resource) Dir() string { return DirName(r.Name) }
+
+// DirName sanitises a resource name into a directory name.
+func DirName(name string) string {
+	var b strings.Builder
+	for _, c := range name {
+		if c < 128 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// EnvSuffix returns the suffix of environment variables that name the
+// resource: its Dir upper-cased with '-' replaced by '_'
+// (FLASH_ENDPOINT_URL_TEST_API).
+func EnvSuffix(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(DirName(name), "-", "_"))
+}
+
+// Setting is one field set in a resource literal.
+type Setting struct {
+	Field string // Go field name ("WorkersMax")
+	Key   string // manifest key ("workersMax")
+	// Value is the constant value: string, int64, bool, []string or
+	// map[string]string; nil when the value is not constant.
+	Value any
+	Pos   token.Position
+}
+
+// ConfigKeys maps Config field names to manifest keys.
+var ConfigKeys = map[string]string{
+	"Name":        "name",
+	"ImageName":   "imageName",
+	"GPUs":        "gpuIds",
+	"GPUCount":    "gpuCount",
+	"Instances":   "instanceIds",
+	"WorkersMin":  "workersMin",
+	"WorkersMax":  "workersMax",
+	"IdleTimeout": "idleTimeout",
+	"ScalerType":  "scalerType",
+	"ScalerValue": "scalerValue",
+	"Env":         "env",
+	"Mothership":  "is_mothership",
+}
+
+// Function is a function carrying a //flash:remote directive.
+type Function struct {
+	Pkg       string // import path
+	PkgName   string
+	Name      string // bare name
+	Qualified string // "pkgpath.Name"
+	// Pos is the function's name; Line is Pos.Line.
+	Pos token.Position
+	// DirectivePos, ResourcePos, MethodPos and PathPos locate the directive
+	// and its fields (zero when absent); *End are exclusive ends.
+	DirectivePos         token.Position
+	ResourcePos          token.Position
+	ResourceEnd          token.Position
+	MethodPos, MethodEnd token.Position
+	PathPos, PathEnd     token.Position
+
+	// ResourceRef is the resource field as written ("API", "res.GPU").
+	ResourceRef string
+	// Resource is the resource it resolves to, nil when it does not.
+	Resource *Resource
+	// Method and Path are the directive's values as written.
+	Method, Path string
+
+	// Context reports whether the first parameter is a context.Context.
+	Context bool
+	// Params are the parameters after the context, in order.
+	Params []*Param
+	// Result is T of a (T) or (T, error) result; nil otherwise.
+	Result types.Type
+	// ResultString is Result as types.TypeString qualified by package name.
+	ResultString string
+	// Error reports whether the last result is error.
+	Error bool
+
+	// Valid is set when no error finding concerns this function, so that
+	// code can be generated for it.
+	Valid bool
+}
+
+// Bind says how a parameter is decoded.
+type Bind int
+
+const (
+	// BindJSON decodes the parameter from a JSON value (body and arg).
+	BindJSON Bind = iota
+	// The scalar kinds parse a path variable or query value; the element
+	// type is the parameter's type, or its element for slices and pointers.
+	BindString
+	BindBool
+	BindInt
+	BindUint
+	BindFloat
+	// BindText uses encoding.TextUnmarshaler.
+	BindText
+)
+
+// Where a parameter comes from, as written in the manifest's "in".
+const (
+	InPath  = "path"
+	InQuery = "query"
+	InBody  = "body"
+	InArg   = "arg"
+)
+
+// Param is one parameter of a remote function (the context excluded).
+type Param struct {
+	Name string
+	Type types.Type
+	// TypeString is Type as types.TypeString qualified by package name
+	// ("api.Item", "[]string", "*int").
+	TypeString string
+	// In is InPath, InQuery, InBody or InArg.
+	In string
+	// Bind is how a path or query value is parsed (BindJSON for body and
+	// arg parameters).
+	Bind Bind
+	// Optional is set for pointer parameters.
+	Optional bool
+	// Slice is set for query parameters that are slices ([]T or *[]T).
+	Slice bool
+}
