@@ -217,7 +217,9 @@ func fields(text string, from int) func(yield func(int, int) bool) {
 	}
 }
 
-func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\v' || b == '\f' }
+func isBlank(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\v' || b == '\f'
+}
 
 func isIdent(s string) bool {
 	if s == "" {
