@@ -2,6 +2,8 @@ module github.com/flash-lsp/flash-lsp
 
 go 1.26.0
 
+require golang.org/x/term v0.48.0
+
 require (
 	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/segmentio/asm v1.1.3 // indirect
@@ -13,6 +15,6 @@ require (
 	go.uber.org/atomic v1.9.0 // indirect
 	go.uber.org/multierr v1.8.0 // indirect
 	go.uber.org/zap v1.21.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 )

@@ -1,25 +1,79 @@
 // Command flash-lsp is the Flash language server, linter, generator and
 // builder. It is thin: it parses flags and calls into packages lsp, codegen
-// and analysis.
+// and analysis/project.
+//
+//	flash-lsp [serve] [--stdio]     language server on stdin/stdout
+//	flash-lsp check [flags] [packages]
+//	flash-lsp generate [flags]
+//	flash-lsp build [flags]
+//	flash-lsp run [flags] RESOURCE | --all
+//	flash-lsp version
+//
+// The same binary is a `go vet -vettool`: vet's own arguments are recognised
+// before any subcommand.
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // version is set at link time (-ldflags "-X main.version=...").
 var version = "devel"
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
-	if len(args) > 0 && args[0] == "version" {
-		fmt.Printf("flash-lsp %s\n", version)
+// commands maps each subcommand to its entry point. Each returns the exit
+// code: 0 success, 1 findings or failure, 2 usage or load errors.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"check":    runCheck,
+	"generate": runGenerate,
+	"build":    runBuild,
+	"run":      runRun,
+}
+
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if isVetInvocation(args) {
+		return runVet(args)
+	}
+	if len(args) == 0 || args[0] == "serve" || args[0] == "--stdio" || args[0] == "-stdio" {
+		if len(args) == 0 && term.IsTerminal(int(stdin.Fd())) {
+			usage(stderr)
+			return 2
+		}
+		if len(args) > 0 && args[0] == "serve" {
+			args = args[1:]
+		}
+		return runServe(args, stdin, os.Stdout, stderr)
+	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "flash-lsp %s\n", version)
+		return 0
+	case "help", "-h", "--help", "-help":
+		usage(stdout)
 		return 0
 	}
-	fmt.Fprintln(os.Stderr, "usage: flash-lsp [serve|check|generate|build|run|version]")
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "flash-lsp: unknown command %q\n", args[0])
+	usage(stderr)
 	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  flash-lsp [serve] [--stdio]          language server on stdin/stdout
+  flash-lsp check [-C dir] [--format text|json|github|sarif] [--strict] [--fix] [packages...]
+  flash-lsp generate [-C dir] [--check] [--client-dir flashclient | --no-client]
+  flash-lsp build [-C dir] [-o name] [--keep-build] [--goos linux --goarch amd64]
+  flash-lsp run [-C dir] RESOURCE [--port 8000] | --all [--port 8888]
+  flash-lsp version
+`)
 }
