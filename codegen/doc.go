@@ -1,0 +1,15 @@
+// Package codegen turns the project model into the files flash-lsp generates
+// and the archive it builds: it is the step after analysis in the pipeline
+// (analysis/project → codegen → go build → archive).
+//
+// One generator serves every front end: `flash-lsp generate`, `flash-lsp
+// build`, `flash-lsp run` and the language server's generate action all call
+// Generate, so the manifest and the handlers never differ with the caller.
+//
+// Generate renders .flash/flash_manifest.json (SPEC section 5), one typed
+// handler main package per resource under .flash/handlers/<dir>/main.go
+// (section 6) and .flash/.gitignore. Result.Write writes only what changed,
+// atomically, and deletes the handler directories of removed resources;
+// Result.Check reports what is stale without writing. Build compiles the
+// handlers and packages them into a reproducible archive.
+package codegen
