@@ -1,0 +1,83 @@
+package cache
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// Finding is one analysis result. Positions are byte offsets into the file
+// contents that were analysed (File.Content), as the analysis reports them;
+// package lsp maps them to UTF-16 in one place.
+type Finding struct {
+	Rule     string
+	Severity rules.Severity
+	Message  string
+	File     string // absolute filename
+	// Start and End are byte offsets; End is exclusive.
+	Start, End int
+	Related    []Related
+	Fixes      []Fix
+}
+
+// Related points at the other side of a finding (a conflicting route).
+type Related struct {
+	File       string
+	Start, End int
+	Message    string
+}
+
+// Fix is a suggested fix: edits that are applied together.
+type Fix struct {
+	Message string
+	Edits   []Edit
+}
+
+// Edit replaces the bytes [Start, End) of File with NewText.
+type Edit struct {
+	File       string
+	Start, End int
+	NewText    string
+}
+
+// CheckInput is one type-checked workspace package, handed to the Checker.
+type CheckInput struct {
+	Fset  *token.FileSet
+	Path  string // import path
+	Dir   string
+	Files []*ast.File
+	Types *types.Package
+	Info  *types.Info
+	// Errors are the parse and type errors (scanner.Error, types.Error).
+	Errors []error
+	// Deps are the results of the workspace packages this package imports,
+	// already checked in this run or an earlier one.
+	Deps map[string]*Package
+}
+
+// Checker runs flash-lsp's analysis on a package the cache type-checked,
+// and the whole-module rules over every package's model. The server plugs
+// in the analysis of package analysis/project; the cache itself reports
+// only compile errors.
+type Checker interface {
+	// CheckPackage returns the package's model and its findings. State
+	// that dependants need (analysis facts) travels in the returned
+	// value's Extra.
+	CheckPackage(in *CheckInput) (*Analysis, error)
+	// ModuleRules runs the rules that need every package of the module.
+	ModuleRules(pkgs []*Package) []Finding
+}
+
+// Analysis is what a Checker found in one package.
+type Analysis struct {
+	Model    *model.Package
+	Findings []Finding
+	// CompileReported says the findings already include the compile errors,
+	// so the cache must not add its own.
+	CompileReported bool
+	// Extra is the Checker's own per-package state (facts for dependants).
+	Extra any
+}

@@ -1,0 +1,792 @@
+// Package cache is the language server's knowledge of the code. For each Go
+// module it loads package metadata with go/packages once (and again when
+// go.mod, go.sum or the set of files changes), parses and type-checks the
+// module's own packages in process (open buffers as overlays, dependencies
+// from export data), and keeps each package's analysis results, so that an
+// edit re-checks only the edited package and its reverse dependencies and
+// then reruns the cheap whole-module rules over every package.
+//
+// Package lsp is the protocol layer on top: it turns a Snapshot into
+// diagnostics, hovers and completions. Nothing here knows about LSP.
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/tools/go/gcexportdata"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// File is one parsed Go file of a workspace package. A File is immutable:
+// an edit produces a new one.
+type File struct {
+	Name    string // absolute filename
+	Content []byte
+	AST     *ast.File
+	Tok     *token.File
+	// ParseErr is the parser's error (a scanner.ErrorList), if any.
+	ParseErr error
+}
+
+// Package is the result of checking one workspace package. A Package is
+// immutable once built.
+type Package struct {
+	Path  string // import path
+	Name  string
+	Dir   string
+	Files []*File
+	Types *types.Package
+	Info  *types.Info
+	// Model is what the package contributes to the Flash project; nil when
+	// the checker produced none.
+	Model *model.Package
+	// Findings are the package's own findings (compile errors and
+	// per-package rules); whole-module findings live in the Snapshot.
+	Findings []Finding
+	// Extra is the checker's per-package state.
+	Extra any
+}
+
+// Snapshot is an immutable view of a module after an analysis run.
+type Snapshot struct {
+	Module *Module
+	// Packages holds every workspace package by import path.
+	Packages map[string]*Package
+	// Files holds every analysed file by absolute filename.
+	Files map[string]*File
+	// Findings holds every finding by the file it is located in, sorted by
+	// position.
+	Findings map[string][]Finding
+	// Checked lists the packages re-checked by the run that produced the
+	// snapshot.
+	Checked []string
+	// LoadErrors are problems of loading the module that have no position.
+	LoadErrors []string
+
+	owner map[string]*Package
+}
+
+// PackageOf returns the package that contains filename, or nil.
+func (s *Snapshot) PackageOf(filename string) *Package { return s.owner[filename] }
+
+// Models returns the model of every package, sorted by import path.
+func (s *Snapshot) Models() []*model.Package {
+	var out []*model.Package
+	for _, p := range sortedPackages(s.Packages) {
+		if p.Model != nil {
+			out = append(out, p.Model)
+		}
+	}
+	return out
+}
+
+// HasErrors reports whether any finding of the snapshot is an error; when
+// ignoreCompile is set, compile errors do not count.
+func (s *Snapshot) HasErrors(ignoreCompile bool) (Finding, bool) {
+	files := make([]string, 0, len(s.Findings))
+	for f := range s.Findings {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		for _, f := range s.Findings[name] {
+			if f.Severity == rules.Error && !(ignoreCompile && f.Rule == rules.Compile) {
+				return f, true
+			}
+		}
+	}
+	return Finding{}, false
+}
+
+// metaPkg is the metadata of one package, from go/packages.
+type metaPkg struct {
+	Path    string
+	Name    string
+	Dir     string
+	GoFiles []string
+	// Imports maps an import path as written to the package path it
+	// resolves to.
+	Imports map[string]string
+	// Workspace is set for the module's own packages.
+	Workspace  bool
+	ExportFile string
+	Errors     []string
+}
+
+// Module is one go.mod: a project of its own. Its methods are safe for
+// concurrent use; Analyze runs one at a time.
+type Module struct {
+	Dir string // module root (absolute)
+
+	checker Checker
+
+	mu   sync.Mutex // held by Analyze for its whole run
+	fset *token.FileSet
+	// Path and GoVersion come from the metadata.
+	path      string
+	goVersion string
+
+	loaded     bool
+	needReload bool
+	loadErrs   []string
+	meta       map[string]*metaPkg // by package path
+	order      []string            // workspace packages, dependencies first
+	rdeps      map[string][]string // workspace importers of each package
+	owner      map[string]string   // filename → workspace package path
+	exports    map[string]*types.Package
+	unresolved map[string]bool // imports still unknown after a reload
+
+	files    map[string]*File    // parsed files, by filename
+	disk     map[string][]byte   // disk contents read so far
+	pkgs     map[string]*Package // checked packages
+	dirty    map[string]bool     // packages that must be re-checked
+	moduleFs []Finding           // whole-module findings of the last run
+	last     *Snapshot
+}
+
+// NewModule returns the module rooted at dir (which holds go.mod). Nothing
+// is loaded until the first Analyze.
+func NewModule(dir string, checker Checker) *Module {
+	if checker == nil {
+		checker = compileOnly{}
+	}
+	return &Module{
+		Dir:     dir,
+		checker: checker,
+		dirty:   make(map[string]bool),
+		disk:    make(map[string][]byte),
+	}
+}
+
+// Contains reports whether filename belongs to this module's tree (it may
+// still belong to a nested module: callers pick the deepest root).
+func (m *Module) Contains(filename string) bool {
+	rel, err := filepath.Rel(m.Dir, filename)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Ignored reports whether filename is never analysed: it lies under a
+// .flash directory (generated code).
+func Ignored(filename string) bool {
+	for _, part := range strings.Split(filepath.ToSlash(filename), "/") {
+		if part == ".flash" {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot returns the result of the last completed analysis, or nil.
+func (m *Module) Snapshot() *Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+// FileChange is a change of a file on disk.
+type FileChange struct {
+	Name    string
+	Created bool
+	Deleted bool
+}
+
+// DidChangeFiles records changes on disk: go.mod and go.sum changes and
+// created or deleted Go files reload the metadata; a changed Go file is
+// re-read and its package re-checked at the next Analyze.
+func (m *Module) DidChangeFiles(changes []FileChange) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range changes {
+		base := filepath.Base(c.Name)
+		switch {
+		case base == "go.mod" || base == "go.sum" || base == "go.work":
+			m.needReload = true
+		case strings.HasSuffix(base, ".go"):
+			if Ignored(c.Name) {
+				continue
+			}
+			delete(m.disk, c.Name)
+			if c.Created || c.Deleted {
+				m.needReload = true
+			}
+			if p, ok := m.owner[c.Name]; ok {
+				m.dirty[p] = true
+			} else {
+				m.needReload = true
+			}
+		}
+	}
+}
+
+// Invalidate marks the packages of the given files for re-checking (their
+// buffers changed, or were opened or closed).
+func (m *Module) Invalidate(filenames ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range filenames {
+		if p, ok := m.owner[f]; ok {
+			m.dirty[p] = true
+		} else if m.loaded && strings.HasSuffix(f, ".go") && !Ignored(f) {
+			// A buffer for a file go/packages has not seen (new, or
+			// excluded by build tags): its package may change.
+			m.needReload = true
+		}
+	}
+}
+
+// Analyze brings the module up to date with overlays (open buffers, by
+// filename) and returns a snapshot. It re-checks the dirty packages and
+// their reverse dependencies, in dependency order, and then reruns the
+// whole-module rules. When ctx is cancelled it stops between packages and
+// returns ctx's error; the work that remains stays pending for the next run.
+func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	reloaded := false
+	if !m.loaded || m.needReload {
+		if err := m.load(ctx, overlays); err != nil {
+			return nil, err
+		}
+		reloaded = true
+	}
+
+	// Parse dirty packages first to find imports the metadata lacks (an
+	// import added in an unsaved buffer): those need a reload.
+	if !reloaded {
+		for p := range m.dirty {
+			mp := m.meta[p]
+			if mp == nil {
+				continue
+			}
+			if m.importsChanged(mp, overlays) {
+				if err := m.load(ctx, overlays); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+
+	// The dirty set grows to every workspace importer, transitively.
+	var queue []string
+	for p := range m.dirty {
+		queue = append(queue, p)
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, r := range m.rdeps[p] {
+			if !m.dirty[r] {
+				m.dirty[r] = true
+				queue = append(queue, r)
+			}
+		}
+	}
+
+	var checked []string
+	for _, path := range m.order {
+		if !m.dirty[path] {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pkg, err := m.check(m.meta[path], overlays)
+		if err != nil {
+			return nil, err
+		}
+		m.pkgs[path] = pkg
+		delete(m.dirty, path)
+		checked = append(checked, path)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	all := sortedPackages(m.pkgs)
+	if len(checked) > 0 || m.last == nil {
+		m.moduleFs = m.checker.ModuleRules(all)
+	}
+	m.last = m.snapshot(checked)
+	return m.last, nil
+}
+
+func (m *Module) snapshot(checked []string) *Snapshot {
+	s := &Snapshot{
+		Module:     m,
+		Packages:   make(map[string]*Package, len(m.pkgs)),
+		Files:      make(map[string]*File),
+		Findings:   make(map[string][]Finding),
+		Checked:    checked,
+		LoadErrors: m.loadErrs,
+		owner:      make(map[string]*Package),
+	}
+	for path, p := range m.pkgs {
+		s.Packages[path] = p
+		for _, f := range p.Files {
+			s.Files[f.Name] = f
+			s.owner[f.Name] = p
+		}
+		for _, f := range p.Findings {
+			s.Findings[f.File] = append(s.Findings[f.File], f)
+		}
+	}
+	for _, f := range m.moduleFs {
+		s.Findings[f.File] = append(s.Findings[f.File], f)
+	}
+	for name, fs := range s.Findings {
+		slices.SortStableFunc(fs, func(a, b Finding) int {
+			if a.Start != b.Start {
+				return a.Start - b.Start
+			}
+			return strings.Compare(a.Rule, b.Rule)
+		})
+		s.Findings[name] = fs
+	}
+	return s
+}
+
+// load runs go/packages for the module's metadata, and a second time for
+// the export data of the dependencies the workspace imports directly.
+func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
+	cfg := &packages.Config{
+		Context: ctx,
+		Dir:     m.Dir,
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
+		Overlay: overlays,
+		Logf:    nil,
+	}
+	roots, err := packages.Load(cfg, "./...")
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("loading packages of %s: %w", m.Dir, err)
+	}
+
+	meta := make(map[string]*metaPkg)
+	var loadErrs []string
+	packages.Visit(roots, nil, func(p *packages.Package) {
+		if _, ok := meta[p.PkgPath]; ok {
+			return
+		}
+		mp := &metaPkg{Path: p.PkgPath, Name: p.Name, Imports: make(map[string]string)}
+		for spec, imp := range p.Imports {
+			mp.Imports[spec] = imp.PkgPath
+		}
+		if p.Module != nil && p.Module.Main && filepath.Clean(p.Module.Dir) == filepath.Clean(m.Dir) {
+			mp.Workspace = true
+			if m.path == "" {
+				m.path = p.Module.Path
+			}
+			if p.Module.GoVersion != "" {
+				m.goVersion = "go" + p.Module.GoVersion
+			}
+			for _, f := range p.GoFiles {
+				if !Ignored(f) {
+					mp.GoFiles = append(mp.GoFiles, f)
+				}
+			}
+			if len(p.GoFiles) > 0 {
+				mp.Dir = filepath.Dir(p.GoFiles[0])
+			}
+			for _, e := range p.Errors {
+				if e.Pos == "" {
+					loadErrs = append(loadErrs, e.Msg)
+				}
+			}
+		}
+		meta[p.PkgPath] = mp
+	})
+
+	// Export data for the non-workspace packages the workspace imports.
+	need := map[string]bool{}
+	for _, mp := range meta {
+		if !mp.Workspace {
+			continue
+		}
+		for _, target := range mp.Imports {
+			if dep := meta[target]; dep != nil && !dep.Workspace && target != "unsafe" && target != "C" {
+				need[target] = true
+			}
+		}
+	}
+	if len(need) > 0 {
+		var paths []string
+		for p := range need {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		ecfg := &packages.Config{
+			Context: ctx,
+			Dir:     m.Dir,
+			Mode:    packages.NeedName | packages.NeedExportFile,
+		}
+		deps, err := packages.Load(ecfg, paths...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("loading export data for %s: %w", m.Dir, err)
+		}
+		for _, d := range deps {
+			if mp := meta[d.PkgPath]; mp != nil {
+				mp.ExportFile = d.ExportFile
+				for _, e := range d.Errors {
+					mp.Errors = append(mp.Errors, e.Msg)
+				}
+			}
+		}
+	}
+
+	m.meta = meta
+	m.loadErrs = loadErrs
+	m.owner = make(map[string]string)
+	m.rdeps = make(map[string][]string)
+	for _, mp := range meta {
+		if !mp.Workspace {
+			continue
+		}
+		for _, f := range mp.GoFiles {
+			m.owner[f] = mp.Path
+		}
+		for _, target := range mp.Imports {
+			if dep := meta[target]; dep != nil && dep.Workspace {
+				m.rdeps[target] = append(m.rdeps[target], mp.Path)
+			}
+		}
+	}
+	m.order = topoOrder(meta)
+	// A fresh FileSet and export-data universe: the old ones would grow
+	// forever across reloads.
+	m.fset = token.NewFileSet()
+	m.exports = make(map[string]*types.Package)
+	m.files = make(map[string]*File)
+	m.pkgs = make(map[string]*Package)
+	m.dirty = make(map[string]bool)
+	for _, p := range m.order {
+		m.dirty[p] = true
+	}
+	m.unresolved = make(map[string]bool)
+	m.loaded = true
+	m.needReload = false
+	return nil
+}
+
+// topoOrder sorts the workspace packages so that each comes after the
+// workspace packages it imports (cycles are broken arbitrarily; the type
+// checker reports them).
+func topoOrder(meta map[string]*metaPkg) []string {
+	var paths []string
+	for p, mp := range meta {
+		if mp.Workspace {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	state := map[string]int{} // 1 visiting, 2 done
+	var order []string
+	var visit func(p string)
+	visit = func(p string) {
+		if state[p] != 0 {
+			return
+		}
+		state[p] = 1
+		mp := meta[p]
+		var deps []string
+		for _, t := range mp.Imports {
+			if d := meta[t]; d != nil && d.Workspace {
+				deps = append(deps, t)
+			}
+		}
+		sort.Strings(deps)
+		for _, d := range deps {
+			visit(d)
+		}
+		state[p] = 2
+		order = append(order, p)
+	}
+	for _, p := range paths {
+		visit(p)
+	}
+	return order
+}
+
+// content returns the current text of filename: its overlay, or what is on
+// disk.
+func (m *Module) content(filename string, overlays map[string][]byte) ([]byte, error) {
+	if c, ok := overlays[filename]; ok {
+		return c, nil
+	}
+	if c, ok := m.disk[filename]; ok {
+		return c, nil
+	}
+	c, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, err
+	}
+	m.disk[filename] = c
+	return c, nil
+}
+
+// parse returns the parsed file for filename's current content, reusing the
+// previous parse when the content did not change.
+func (m *Module) parse(filename string, overlays map[string][]byte) (*File, error) {
+	c, err := m.content(filename, overlays)
+	if err != nil {
+		return nil, err
+	}
+	if f := m.files[filename]; f != nil && bytes.Equal(f.Content, c) {
+		return f, f.ParseErr
+	}
+	// Keep our own copy: overlays belong to the caller.
+	c = bytes.Clone(c)
+	astf, err := parser.ParseFile(m.fset, filename, c, parser.ParseComments|parser.SkipObjectResolution)
+	f := &File{Name: filename, Content: c, AST: astf, ParseErr: err}
+	if astf != nil {
+		f.Tok = m.fset.File(astf.FileStart)
+	}
+	m.files[filename] = f
+	return f, err
+}
+
+// importsChanged reports whether a file of mp now imports a package the
+// metadata does not know.
+func (m *Module) importsChanged(mp *metaPkg, overlays map[string][]byte) bool {
+	for _, name := range mp.GoFiles {
+		f, _ := m.parse(name, overlays)
+		if f == nil || f.AST == nil {
+			continue
+		}
+		for _, spec := range f.AST.Imports {
+			path := strings.Trim(spec.Path.Value, "\"`")
+			if path == "C" || path == "unsafe" || m.unresolved[path] {
+				continue
+			}
+			if _, ok := mp.Imports[path]; !ok {
+				if _, known := m.meta[path]; !known {
+					m.unresolved[path] = true // do not reload for it twice
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// check parses and type-checks one workspace package and runs the checker.
+func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error) {
+	pkg := &Package{Path: mp.Path, Name: mp.Name, Dir: mp.Dir}
+	var errs []error
+	var asts []*ast.File
+	for _, name := range mp.GoFiles {
+		f, err := m.parse(name, overlays)
+		if err != nil {
+			var list scanner.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					errs = append(errs, e)
+				}
+			} else if f == nil || f.AST == nil {
+				// Unreadable (deleted under us): the next reload fixes it.
+				continue
+			}
+		}
+		if f == nil || f.AST == nil {
+			continue
+		}
+		pkg.Files = append(pkg.Files, f)
+		asts = append(asts, f.AST)
+	}
+
+	deps := make(map[string]*Package)
+	imp := importerFunc(func(spec string) (*types.Package, error) {
+		if spec == "unsafe" {
+			return types.Unsafe, nil
+		}
+		target := mp.Imports[spec]
+		if target == "" {
+			target = spec
+		}
+		if dm := m.meta[target]; dm != nil && dm.Workspace {
+			if dp := m.pkgs[target]; dp != nil && dp.Types != nil {
+				deps[target] = dp
+				return dp.Types, nil
+			}
+			return nil, fmt.Errorf("import cycle or unchecked package %s", target)
+		}
+		return m.importExport(target)
+	})
+	info := &types.Info{
+		Types:        make(map[ast.Expr]types.TypeAndValue),
+		Instances:    make(map[*ast.Ident]types.Instance),
+		Defs:         make(map[*ast.Ident]types.Object),
+		Uses:         make(map[*ast.Ident]types.Object),
+		Implicits:    make(map[ast.Node]types.Object),
+		Selections:   make(map[*ast.SelectorExpr]*types.Selection),
+		Scopes:       make(map[ast.Node]*types.Scope),
+		FileVersions: make(map[*ast.File]string),
+	}
+	conf := types.Config{
+		Importer:  imp,
+		GoVersion: m.goVersion,
+		Sizes:     types.SizesFor("gc", goruntime.GOARCH),
+		Error:     func(err error) { errs = append(errs, err) },
+	}
+	tpkg, _ := conf.Check(mp.Path, m.fset, asts, info)
+	pkg.Types, pkg.Info = tpkg, info
+	if pkg.Name == "" && tpkg != nil {
+		pkg.Name = tpkg.Name()
+	}
+
+	res, err := m.checker.CheckPackage(&CheckInput{
+		Fset: m.fset, Path: mp.Path, Dir: mp.Dir, Files: asts, Types: tpkg, Info: info,
+		Errors: errs, Deps: deps,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking %s: %w", mp.Path, err)
+	}
+	if res == nil {
+		res = &Analysis{}
+	}
+	pkg.Model, pkg.Extra = res.Model, res.Extra
+	pkg.Findings = res.Findings
+	if !res.CompileReported {
+		pkg.Findings = append(pkg.Findings, CompileFindings(m.fset, errs)...)
+	}
+	for i := range pkg.Findings {
+		widen(&pkg.Findings[i], m.files)
+	}
+	return pkg, nil
+}
+
+// importExport returns an external package from its export data.
+func (m *Module) importExport(path string) (*types.Package, error) {
+	if p := m.exports[path]; p != nil && p.Complete() {
+		return p, nil
+	}
+	mp := m.meta[path]
+	if mp == nil {
+		return nil, fmt.Errorf("package %s is not in the module's dependencies", path)
+	}
+	if mp.ExportFile == "" {
+		if len(mp.Errors) > 0 {
+			return nil, fmt.Errorf("no export data for %s: %s", path, mp.Errors[0])
+		}
+		return nil, fmt.Errorf("no export data for %s", path)
+	}
+	f, err := os.Open(mp.ExportFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	p, err := gcexportdata.Read(r, m.fset, m.exports, path)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	return p, nil
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// CompileFindings converts parse and type errors into findings of rule
+// compile.
+func CompileFindings(fset *token.FileSet, errs []error) []Finding {
+	var out []Finding
+	for _, err := range errs {
+		var (
+			terr types.Error
+			serr scanner.Error
+			perr *scanner.Error
+		)
+		var pos token.Position
+		var msg string
+		switch {
+		case errors.As(err, &terr):
+			pos, msg = terr.Fset.PositionFor(terr.Pos, false), terr.Msg
+		case errors.As(err, &perr):
+			pos, msg = perr.Pos, perr.Msg
+		case errors.As(err, &serr):
+			pos, msg = serr.Pos, serr.Msg
+		default:
+			continue
+		}
+		if !pos.IsValid() || pos.Filename == "" {
+			continue
+		}
+		out = append(out, Finding{
+			Rule: rules.Compile, Severity: rules.Error, Message: msg,
+			File: pos.Filename, Start: pos.Offset, End: pos.Offset,
+		})
+	}
+	return out
+}
+
+// widen gives an empty range the extent of the word it starts, so that an
+// editor underlines something.
+func widen(f *Finding, files map[string]*File) {
+	if f.End > f.Start {
+		return
+	}
+	file := files[f.File]
+	if file == nil || f.Start < 0 || f.Start >= len(file.Content) {
+		return
+	}
+	c := file.Content
+	end := f.Start
+	for end < len(c) {
+		r, size := utf8.DecodeRune(c[end:])
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') {
+			break
+		}
+		end += size
+	}
+	if end == f.Start && c[end] != '\n' {
+		_, size := utf8.DecodeRune(c[end:])
+		end += size
+	}
+	f.End = end
+}
+
+func sortedPackages(m map[string]*Package) []*Package {
+	out := make([]*Package, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *Package) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// compileOnly is the Checker of a cache without analysis: it reports
+// compile errors only.
+type compileOnly struct{}
+
+func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
+func (compileOnly) ModuleRules([]*Package) []Finding           { return nil }

@@ -1,0 +1,113 @@
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// repoRoot is the flash-lsp module root, for replace directives.
+func repoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// writeModule writes files (relative name → content) under a new
+// directory, with a go.mod for module example.com/app.
+func writeModule(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/flash-lsp/flash-lsp v0.0.0\n\nreplace github.com/flash-lsp/flash-lsp => " + repoRoot(t) + "\n"
+	all := map[string]string{"go.mod": gomod}
+	for k, v := range files {
+		all[k] = v
+	}
+	for name, content := range all {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestAnalyzeIncremental(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go": "package a\n\nimport \"strings\"\n\nfunc Up(s string) string { return strings.ToUpper(s) }\n",
+		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
+		"c/c.go": "package c\n\nfunc C() int { return 1 }\n",
+		".flash/handlers/x/main.go": "package main\n\nfunc main() { undefined() }\n",
+	})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	s, err := m.Analyze(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Packages) != 3 {
+		t.Fatalf("got %d packages, want 3 (a, b, c; .flash ignored)", len(s.Packages))
+	}
+	if len(s.Findings) != 0 {
+		t.Fatalf("clean module has findings: %v", s.Findings)
+	}
+
+	// Break a's API in an overlay: a and b are re-checked, c is not.
+	aFile := filepath.Join(dir, "a", "a.go")
+	m.Invalidate(aFile)
+	overlay := map[string][]byte{aFile: []byte("package a\n\nfunc Upper(s string) string { return s }\n")}
+	s, err = m.Analyze(ctx, overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.Checked)
+	if want := []string{"example.com/app/a", "example.com/app/b"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("checked %v, want %v", s.Checked, want)
+	}
+	bFile := filepath.Join(dir, "b", "b.go")
+	fs := s.Findings[bFile]
+	if len(fs) == 0 || fs[0].Rule != rules.Compile || !strings.Contains(fs[0].Message, "Up") {
+		t.Fatalf("b findings = %+v, want an undefined a.Up compile error", fs)
+	}
+	content := string(s.Files[bFile].Content)
+	if got := content[fs[0].Start:fs[0].End]; got != "Up" {
+		t.Errorf("finding covers %q, want %q", got, "Up")
+	}
+
+	// An import added in an unsaved buffer reloads the metadata.
+	cFile := filepath.Join(dir, "c", "c.go")
+	m.Invalidate(cFile)
+	overlay[cFile] = []byte("package c\n\nimport \"example.com/app/a\"\n\nfunc C() string { return a.Upper(\"x\") }\n")
+	s, err = m.Analyze(ctx, overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := s.Findings[cFile]; len(fs) != 0 {
+		t.Errorf("c findings after adding an import: %+v", fs)
+	}
+}
+
+func TestAnalyzeCancelled(t *testing.T) {
+	dir := writeModule(t, map[string]string{"a/a.go": "package a\n"})
+	m := NewModule(dir, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Analyze(ctx, nil); err == nil {
+		t.Fatal("Analyze with a cancelled context succeeded")
+	}
+	s, err := m.Analyze(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Packages) != 1 {
+		t.Fatalf("got %d packages after a cancelled run, want 1", len(s.Packages))
+	}
+}
