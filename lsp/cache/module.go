@@ -789,4 +789,4 @@ func sortedPackages(m map[string]*Package) []*Package {
 type compileOnly struct{}
 
 func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
-func (compileOnly) ModuleRules([]*Package) []Finding           { return nil }
+func (compileOnly) ModuleRules([]*Package) []Finding            { return nil }

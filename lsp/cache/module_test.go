@@ -42,9 +42,9 @@ func writeModule(t testing.TB, files map[string]string) string {
 
 func TestAnalyzeIncremental(t *testing.T) {
 	dir := writeModule(t, map[string]string{
-		"a/a.go": "package a\n\nimport \"strings\"\n\nfunc Up(s string) string { return strings.ToUpper(s) }\n",
-		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
-		"c/c.go": "package c\n\nfunc C() int { return 1 }\n",
+		"a/a.go":                    "package a\n\nimport \"strings\"\n\nfunc Up(s string) string { return strings.ToUpper(s) }\n",
+		"b/b.go":                    "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
+		"c/c.go":                    "package c\n\nfunc C() int { return 1 }\n",
 		".flash/handlers/x/main.go": "package main\n\nfunc main() { undefined() }\n",
 	})
 	m := NewModule(dir, nil)
