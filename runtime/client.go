@@ -1,0 +1,466 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EndpointURL is the base URL of a deployed load-balanced endpoint.
+func EndpointURL(id string) string { return "https://" + id + ".api.runpod.ai" }
+
+// QueueURL is the base URL of a deployed queue endpoint.
+func QueueURL(id string) string { return "https://api.runpod.ai/v2/" + id }
+
+const (
+	defaultClientTimeout = 30 * time.Second
+	defaultPollInterval  = time.Second
+	maxErrorBody         = 500
+)
+
+// A Client calls the functions of a Flash endpoint: the routes of a
+// load-balanced endpoint ([Client.Call]), POST /execute of a live one
+// ([Client.Execute]), and the jobs of a queue endpoint ([Client.RunSync]).
+// Its zero value is usable once BaseURL is set; a Client is safe for
+// concurrent use.
+//
+//	c := &runtime.Client{BaseURL: runtime.EndpointURL("abc123")}
+//	var item api.Item
+//	err := c.Call(ctx, "GET", "/items/{id}", map[string]any{"id": "a/b", "verbose": true}, &item)
+type Client struct {
+	// BaseURL is the endpoint's URL: EndpointURL(id) or QueueURL(id) when
+	// deployed, http://127.0.0.1:PORT locally.
+	BaseURL string
+
+	// APIKey is sent as "Authorization: Bearer APIKEY". When empty, the
+	// RUNPOD_API_KEY environment variable is used if set.
+	APIKey string
+
+	// HTTPClient sends the requests; nil means http.DefaultClient.
+	HTTPClient *http.Client
+
+	// Timeout bounds each HTTP request; zero means 30 seconds, a negative
+	// value no limit beyond the context's.
+	Timeout time.Duration
+
+	// PollInterval is how often RunSync asks for the status of a job that
+	// is still queued or running; zero means one second.
+	PollInterval time.Duration
+}
+
+// An HTTPError is a non-2xx answer.
+type HTTPError struct {
+	Method     string
+	URL        string
+	StatusCode int
+	Body       string // the response body, cut at 500 bytes
+	Message    string // the body's "error" string, when it is JSON with one
+}
+
+func (e *HTTPError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = strings.TrimSpace(e.Body)
+	}
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
+}
+
+// A RemoteError is a remote function that failed: a RESULT with success
+// false, from /execute or a queue job.
+type RemoteError struct {
+	Function  string
+	Message   string // the "error" of the RESULT
+	Traceback string
+}
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("remote function %s failed: %s", e.Function, e.Message)
+}
+
+// A JobError is a queue job that did not complete: its status is FAILED,
+// CANCELLED or TIMED_OUT.
+type JobError struct {
+	ID      string
+	Status  string
+	Message string // the job's "error", if any
+}
+
+func (e *JobError) Error() string {
+	s := fmt.Sprintf("job %s %s", e.ID, strings.ToLower(e.Status))
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Call calls the route method template of a load-balanced endpoint. The
+// path variables of template ({id}, {id:[0-9]+}) are taken from args and
+// escaped with url.PathEscape; the other args are sent as the query
+// string for GET and DELETE (a slice as repeated keys) and as a JSON
+// object body otherwise. Nil pointers are left out, so an optional
+// parameter can be passed as a pointer. When result is not nil, the
+// response's JSON is decoded into it; a 204 leaves it untouched.
+func (c *Client) Call(ctx context.Context, method, template string, args map[string]any, result any) error {
+	p, rest, err := expandPath(template, args)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	rawQuery := ""
+	switch method {
+	case http.MethodGet, http.MethodDelete, http.MethodHead:
+		q := url.Values{}
+		for name, v := range rest {
+			vals, err := queryValues(v)
+			if err != nil {
+				return fmt.Errorf("parameter %q: %w", name, err)
+			}
+			q[name] = vals
+		}
+		rawQuery = q.Encode()
+	default:
+		obj := make(map[string]any, len(rest))
+		for name, v := range rest {
+			if !isNil(v) {
+				obj[name] = v
+			}
+		}
+		if body, err = json.Marshal(obj); err != nil {
+			return fmt.Errorf("encoding the request body: %w", err)
+		}
+	}
+	u := strings.TrimRight(c.BaseURL, "/") + p
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return c.do(ctx, method, u, body, result)
+}
+
+// Execute calls function through POST /execute of a live endpoint, with
+// positional args and keyword kwargs, and decodes the result into result
+// (when not nil). A function that failed is a *RemoteError.
+func (c *Client) Execute(ctx context.Context, function string, args []any, kwargs map[string]any, result any) error {
+	body, err := json.Marshal(callEnvelope(function, args, kwargs))
+	if err != nil {
+		return fmt.Errorf("encoding the call: %w", err)
+	}
+	var res resultBody
+	if err := c.do(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+"/execute", body, &res); err != nil {
+		return err
+	}
+	return res.decode(function, result)
+}
+
+// RunSync runs function as a job of a queue endpoint: it posts to
+// /runsync and, while the job is IN_QUEUE or IN_PROGRESS, polls
+// /status/{id} every PollInterval until it finishes or ctx is done. A
+// function that failed is a *RemoteError, a job that did not complete a
+// *JobError.
+func (c *Client) RunSync(ctx context.Context, function string, args []any, kwargs map[string]any, result any) error {
+	body, err := json.Marshal(map[string]any{"input": callEnvelope(function, args, kwargs)})
+	if err != nil {
+		return fmt.Errorf("encoding the call: %w", err)
+	}
+	base := strings.TrimRight(c.BaseURL, "/")
+	var st jobStatus
+	if err := c.do(ctx, http.MethodPost, base+"/runsync", body, &st); err != nil {
+		return err
+	}
+	interval := c.PollInterval
+	if interval <= 0 {
+		interval = defaultPollInterval
+	}
+	for st.Status == "IN_QUEUE" || st.Status == "IN_PROGRESS" {
+		if st.ID == "" {
+			return errors.New("runsync: a job in progress without an id")
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for job %s: %w", st.ID, ctx.Err())
+		case <-t.C:
+		}
+		id := st.ID
+		st = jobStatus{}
+		if err := c.do(ctx, http.MethodGet, base+"/status/"+url.PathEscape(id), nil, &st); err != nil {
+			return err
+		}
+		if st.ID == "" {
+			st.ID = id
+		}
+	}
+	if st.Status != "COMPLETED" {
+		return &JobError{ID: st.ID, Status: st.Status, Message: errorText(st.Error)}
+	}
+	var res resultBody
+	if err := json.Unmarshal(st.Output, &res); err != nil || res.Success == nil {
+		// Not a Flash RESULT: the output itself is the result.
+		if result == nil || len(st.Output) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(st.Output, result); err != nil {
+			return fmt.Errorf("decoding the output of job %s: %w", st.ID, err)
+		}
+		return nil
+	}
+	return res.decode(function, result)
+}
+
+func callEnvelope(function string, args []any, kwargs map[string]any) map[string]any {
+	if args == nil {
+		args = []any{}
+	}
+	if kwargs == nil {
+		kwargs = map[string]any{}
+	}
+	return map[string]any{"function_name": function, "args": args, "kwargs": kwargs}
+}
+
+type jobStatus struct {
+	ID     string          `json:"id"`
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output"`
+	Error  json.RawMessage `json:"error"`
+}
+
+// errorText is an "error" value as text: a JSON string's contents, other
+// JSON as it is.
+func errorText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if isJSONNull(bytes.TrimSpace(raw)) {
+		return ""
+	}
+	return string(raw)
+}
+
+// resultBody is RESULT.
+type resultBody struct {
+	Success   *bool           `json:"success"`
+	Result    json.RawMessage `json:"result"`
+	Error     string          `json:"error"`
+	Traceback string          `json:"traceback"`
+}
+
+func (r *resultBody) decode(function string, result any) error {
+	if r.Success == nil {
+		return fmt.Errorf("calling %s: the answer is not a result (no \"success\")", function)
+	}
+	if !*r.Success {
+		return &RemoteError{Function: function, Message: r.Error, Traceback: r.Traceback}
+	}
+	if result == nil || len(r.Result) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.Result, result); err != nil {
+		return fmt.Errorf("decoding the result of %s: %w", function, err)
+	}
+	return nil
+}
+
+// do sends one request and decodes a 2xx JSON answer into result.
+func (c *Client) do(ctx context.Context, method, u string, body []byte, result any) error {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = defaultClientTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("calling %s %s: %w", method, u, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	key := c.APIKey
+	if key == "" {
+		key = os.Getenv("RUNPOD_API_KEY")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling %s %s: %w", method, u, err)
+	}
+	defer drainAndClose(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		e := &HTTPError{Method: method, URL: u, StatusCode: resp.StatusCode, Body: string(b)}
+		var eb struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(b, &eb) == nil {
+			e.Message = errorText(eb.Error)
+		}
+		return e
+	}
+	if result == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("calling %s %s: reading the answer: %w", method, u, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, result); err != nil {
+		return fmt.Errorf("calling %s %s: decoding the answer: %w", method, u, err)
+	}
+	return nil
+}
+
+// expandPath substitutes the variables of a mux template with escaped
+// args and returns the args left over.
+func expandPath(template string, args map[string]any) (string, map[string]any, error) {
+	rest := make(map[string]any, len(args))
+	for k, v := range args {
+		rest[k] = v
+	}
+	var b strings.Builder
+	for i := 0; i < len(template); {
+		if template[i] != '{' {
+			b.WriteByte(template[i])
+			i++
+			continue
+		}
+		depth, end := 0, -1
+		for j := i; j < len(template); j++ {
+			if template[j] == '{' {
+				depth++
+			} else if template[j] == '}' {
+				depth--
+				if depth == 0 {
+					end = j
+					break
+				}
+			}
+		}
+		if end < 0 {
+			return "", nil, fmt.Errorf("path template %q: unbalanced braces", template)
+		}
+		name, _, _ := strings.Cut(template[i+1:end], ":")
+		name = strings.TrimSpace(name)
+		v, ok := rest[name]
+		if !ok || isNil(v) {
+			return "", nil, fmt.Errorf("path template %q: no value for {%s}", template, name)
+		}
+		delete(rest, name)
+		s, err := textValue(v)
+		if err != nil {
+			return "", nil, fmt.Errorf("path variable %q: %w", name, err)
+		}
+		b.WriteString(url.PathEscape(s))
+		i = end + 1
+	}
+	return b.String(), rest, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// queryValues renders a query parameter: nothing for nil, each element
+// of a slice, or one scalar.
+func queryValues(v any) ([]string, error) {
+	if isNil(v) {
+		return nil, nil
+	}
+	if _, ok := v.(encoding.TextMarshaler); !ok {
+		rv := reflect.ValueOf(v)
+		for rv.Kind() == reflect.Pointer {
+			rv = rv.Elem()
+		}
+		if rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+			out := make([]string, 0, rv.Len())
+			for i := range rv.Len() {
+				s, err := textValue(rv.Index(i).Interface())
+				if err != nil {
+					return nil, fmt.Errorf("element %d: %w", i, err)
+				}
+				out = append(out, s)
+			}
+			return out, nil
+		}
+	}
+	s, err := textValue(v)
+	if err != nil {
+		return nil, err
+	}
+	return []string{s}, nil
+}
+
+// textValue renders a scalar as the text a path variable or query value
+// holds: the way the runtime's bind functions parse it back.
+func textValue(v any) (string, error) {
+	if tm, ok := v.(encoding.TextMarshaler); ok {
+		b, err := tm.MarshalText()
+		return string(b), err
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return "", errors.New("nil pointer")
+		}
+		rv = rv.Elem()
+		if tm, ok := rv.Interface().(encoding.TextMarshaler); ok {
+			b, err := tm.MarshalText()
+			return string(b), err
+		}
+	}
+	switch rv.Kind() {
+	case reflect.String:
+		return rv.String(), nil
+	case reflect.Bool:
+		return strconv.FormatBool(rv.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(rv.Uint(), 10), nil
+	case reflect.Float32:
+		return strconv.FormatFloat(rv.Float(), 'g', -1, 32), nil
+	case reflect.Float64:
+		return strconv.FormatFloat(rv.Float(), 'g', -1, 64), nil
+	}
+	return "", fmt.Errorf("a %s cannot be sent as text", rv.Type())
+}

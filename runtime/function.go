@@ -1,0 +1,211 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+)
+
+// Function is one remote function, as a generated handler registers it.
+type Function struct {
+	Name   string  // qualified name: "example.com/app/api.ProcessData"
+	Method string  // load-balanced only: "POST"
+	Path   string  // load-balanced only: gorilla/mux template "/items/{id}"
+	Params []Param // context excluded, in declaration order
+	// NoResult is set when the function returns nothing or only an error:
+	// success is then 204 on a route (and result null in /execute and jobs).
+	NoResult bool
+	// Call binds the parameters from in and calls the user's function directly.
+	Call func(ctx context.Context, in *Input) (any, error)
+}
+
+// Param is one parameter of a Function (context excluded).
+type Param struct {
+	Name     string
+	In       string // "path", "query", "body" (load-balanced routes) or "arg" (queue functions)
+	Optional bool   // pointer parameter
+}
+
+// App describes one handler binary; the generator writes it in the
+// handler's main().
+type App struct {
+	Resource  Resource // the user's resource variable (api.API); value or pointer
+	Functions []Function
+	Manifest  []byte // flash_manifest.json as embedded by the generator (no generated_at)
+}
+
+// bareName is the unqualified name of a qualified function name.
+func bareName(qualified string) string {
+	if i := strings.LastIndexByte(qualified, '.'); i >= 0 && !strings.Contains(qualified[i:], "/") {
+		return qualified[i+1:]
+	}
+	return qualified
+}
+
+// registry resolves the function names of /execute and queue jobs: the
+// qualified name, or the bare name when it is unique.
+type registry struct {
+	byName map[string]*Function
+	names  []string // qualified, sorted: the "Available" list
+}
+
+func newRegistry(fns []Function) *registry {
+	r := &registry{byName: make(map[string]*Function)}
+	bare := make(map[string]int)
+	for i := range fns {
+		fn := &fns[i]
+		r.byName[fn.Name] = fn
+		r.names = append(r.names, fn.Name)
+		bare[bareName(fn.Name)]++
+	}
+	for i := range fns {
+		fn := &fns[i]
+		if b := bareName(fn.Name); bare[b] == 1 {
+			if _, taken := r.byName[b]; !taken {
+				r.byName[b] = fn
+			}
+		}
+	}
+	slices.Sort(r.names)
+	return r
+}
+
+func (r *registry) lookup(name string) (*Function, error) {
+	if fn, ok := r.byName[name]; ok {
+		return fn, nil
+	}
+	return nil, fmt.Errorf("Function '%s' not found in registry. Available: %s", name, quoteList(r.names))
+}
+
+// result is RESULT of /execute and queue jobs:
+// {"success": true, "result": ...} or
+// {"success": false, "error": "...", "traceback": "..."}.
+type result struct {
+	Success   bool
+	Result    json.RawMessage
+	Error     string
+	Traceback string
+}
+
+func (r result) MarshalJSON() ([]byte, error) {
+	if r.Success {
+		v := r.Result
+		if len(v) == 0 {
+			v = json.RawMessage("null")
+		}
+		return json.Marshal(struct {
+			Success bool            `json:"success"`
+			Result  json.RawMessage `json:"result"`
+		}{true, v})
+	}
+	return json.Marshal(struct {
+		Success   bool   `json:"success"`
+		Error     string `json:"error"`
+		Traceback string `json:"traceback"`
+	}{false, r.Error, r.Traceback})
+}
+
+func failure(err error) result {
+	return result{Error: err.Error(), Traceback: traceback(err)}
+}
+
+// traceback describes err for the "traceback" of a failed call: the stack
+// of a panic, otherwise the chain of wrapped errors with their types.
+func traceback(err error) string {
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return pe.stack
+	}
+	var b strings.Builder
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		fmt.Fprintf(&b, "%T: %s\n", e, e.Error())
+	}
+	return b.String()
+}
+
+// execute runs one /execute or queue envelope and never fails: every
+// problem, the input's included, is a result with success false.
+func (r *registry) execute(ctx context.Context, input json.RawMessage) result {
+	var env envelope
+	trimmed := strings.TrimSpace(string(input))
+	if trimmed == "" || trimmed == "null" {
+		return failure(errors.New("input is null: want an object {\"function_name\", \"args\", \"kwargs\"}"))
+	}
+	if trimmed[0] != '{' {
+		return failure(fmt.Errorf("input must be a JSON object {\"function_name\", \"args\", \"kwargs\"}, got %s", jsonKind(input)))
+	}
+	if err := json.Unmarshal(input, &env); err != nil {
+		return failure(fmt.Errorf("invalid input: %w", err))
+	}
+	if env.FunctionName == nil || *env.FunctionName == "" {
+		return failure(errors.New("input has no function_name"))
+	}
+	if env.ExecutionType != "" && env.ExecutionType != "function" {
+		return failure(fmt.Errorf("execution_type %q is not supported: only functions are remote in Go", env.ExecutionType))
+	}
+	fn, err := r.lookup(*env.FunctionName)
+	if err != nil {
+		return failure(err)
+	}
+	in, err := argsInput(fn, env.Args, env.Kwargs)
+	if err != nil {
+		return failure(err)
+	}
+	v, err := invoke(ctx, fn, in)
+	if err != nil {
+		return failure(err)
+	}
+	if fn.NoResult {
+		return result{Success: true}
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return failure(fmt.Errorf("encoding the result of %s: %w", fn.Name, err))
+	}
+	return result{Success: true, Result: out}
+}
+
+// panicError is a panic of a user function, recovered.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// invoke calls fn, turning a panic into a *panicError so that one bad
+// call never takes the process down.
+func invoke(ctx context.Context, fn *Function, in *Input) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			v, err = nil, &panicError{value: p, stack: string(debug.Stack())}
+		}
+	}()
+	if fn.Call == nil {
+		return nil, fmt.Errorf("function %s has no Call", fn.Name)
+	}
+	return fn.Call(ctx, in)
+}
+
+// errorStatus is the HTTP status of an error returned by a route call.
+func errorStatus(err error) int {
+	var be *BindError
+	if errors.As(err, &be) {
+		return http.StatusBadRequest
+	}
+	var sc interface{ StatusCode() int }
+	if errors.As(err, &sc) {
+		if code := sc.StatusCode(); code >= 400 && code <= 599 {
+			return code
+		}
+	}
+	return http.StatusInternalServerError
+}

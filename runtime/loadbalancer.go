@@ -1,0 +1,571 @@
+package runtime
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// Health states of a handler, as GET /ping reports them.
+const (
+	stateStarting int32 = iota // 204: startup functions are running
+	stateReady                 // 200
+	stateDraining              // 503: shutting down
+	stateFailed                // 503: a startup function failed
+)
+
+// A LoadBalancerServer is the http.Handler of a load-balanced resource:
+// the user routes of its functions on gorilla/mux, GET /ping, GET /manifest
+// and, for live resources, POST /execute (SPEC section 8). Create one with
+// NewLoadBalancer; set its fields before serving.
+type LoadBalancerServer struct {
+	// MaxBodyBytes limits request bodies: larger ones are answered with
+	// 413. NewLoadBalancer sets it to 10 MiB.
+	MaxBodyBytes int64
+
+	// Mothership makes GET /manifest serve the app's manifest rather than
+	// answer 403. NewLoadBalancer sets it from the resource's Mothership
+	// field.
+	Mothership bool
+
+	// ManifestPaths are the files GET /manifest serves, the first that
+	// exists, in preference to the manifest embedded in the App (a
+	// deployer adds "endpoints" to the file). NewLoadBalancer sets them to
+	// flash_manifest.json beside the executable and at the archive root.
+	ManifestPaths []string
+
+	// Logger receives one record per request; nil means slog.Default().
+	Logger *slog.Logger
+
+	app     App
+	reg     *registry
+	router  *mux.Router
+	allow   []allowRoute
+	state   atomic.Int32
+	failure atomic.Pointer[string]
+}
+
+// routeHandler is a user route: the function and how its body is read.
+type routeHandler struct {
+	fn       *Function
+	hasBody  bool // POST, PUT, PATCH: the body is a JSON object of parameters
+	hasQuery bool // some parameters come from the query string
+}
+
+// ServeHTTP is never reached: LoadBalancerServer.ServeHTTP calls
+// serveRoute directly with the variables mux matched, which spares the
+// request copy mux.Vars needs.
+func (h *routeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusInternalServerError, "route served outside its server")
+}
+
+// allowRoute matches a path regardless of method, to compute Allow.
+type allowRoute struct {
+	route   *mux.Route
+	methods []string
+}
+
+// NewLoadBalancer returns the handler of app. It reports an App that
+// cannot be served: a function without a method, path or Call, an
+// invalid path template, or two functions on one route.
+func NewLoadBalancer(app App) (*LoadBalancerServer, error) {
+	s := &LoadBalancerServer{
+		MaxBodyBytes:  defaultMaxBodyBytes,
+		ManifestPaths: defaultManifestPaths(),
+		app:           app,
+		reg:           newRegistry(app.Functions),
+	}
+	if app.Resource != nil {
+		s.Mothership = app.Resource.ResourceConfig().Mothership
+	}
+	if len(startupFuncs()) > 0 {
+		s.state.Store(stateStarting)
+	} else {
+		s.state.Store(stateReady)
+	}
+	if err := s.buildRoutes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *LoadBalancerServer) buildRoutes() (err error) {
+	// mux panics on some templates (a capturing group in a variable's
+	// regexp); report them as errors.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("building routes: %v", p)
+		}
+	}()
+	s.router = mux.NewRouter().UseEncodedPath()
+	pathOnly := mux.NewRouter().UseEncodedPath()
+	add := func(method, tpl string, h http.Handler) error {
+		methods := []string{method}
+		if method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+		route := s.router.NewRoute().Path(tpl).Methods(methods...).Handler(h)
+		if err := route.GetError(); err != nil {
+			return fmt.Errorf("route %s %s: %w", method, tpl, err)
+		}
+		pr := pathOnly.NewRoute().Path(tpl)
+		if err := pr.GetError(); err != nil {
+			return fmt.Errorf("route %s %s: %w", method, tpl, err)
+		}
+		s.allow = append(s.allow, allowRoute{route: pr, methods: methods})
+		return nil
+	}
+
+	// The reserved routes are literal, so they come first.
+	if err := add(http.MethodGet, "/ping", http.HandlerFunc(s.servePing)); err != nil {
+		return err
+	}
+	if err := add(http.MethodGet, "/manifest", http.HandlerFunc(s.serveManifest)); err != nil {
+		return err
+	}
+	if s.app.Resource != nil && s.app.Resource.IsLive() {
+		if err := add(http.MethodPost, "/execute", http.HandlerFunc(s.serveExecute)); err != nil {
+			return err
+		}
+	}
+
+	type entry struct {
+		fn  *Function
+		key []int
+	}
+	var entries []entry
+	seen := make(map[string]string)
+	for i := range s.app.Functions {
+		fn := &s.app.Functions[i]
+		switch {
+		case fn.Method == "" || fn.Path == "":
+			return fmt.Errorf("function %s has no method and path: it cannot be a load-balanced route", fn.Name)
+		case fn.Call == nil:
+			return fmt.Errorf("function %s has no Call", fn.Name)
+		case fn.Path == "/ping" || fn.Path == "/manifest" || fn.Path == "/execute":
+			return fmt.Errorf("function %s: path %s is reserved", fn.Name, fn.Path)
+		}
+		re, err := mux.NewRouter().NewRoute().Path(fn.Path).GetPathRegexp()
+		if err != nil {
+			return fmt.Errorf("function %s: path %s: %w", fn.Name, fn.Path, err)
+		}
+		k := fn.Method + " " + re
+		if other, dup := seen[k]; dup {
+			return fmt.Errorf("functions %s and %s both serve %s %s", other, fn.Name, fn.Method, fn.Path)
+		}
+		seen[k] = fn.Name
+		entries = append(entries, entry{fn, specificity(fn.Path)})
+	}
+	// gorilla/mux tries routes in order: most specific first, so that
+	// /items/new is tried before /items/{id}.
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		if c := compareSpecificity(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.fn.Path, b.fn.Path)
+	})
+	for _, e := range entries {
+		h := &routeHandler{fn: e.fn}
+		switch e.fn.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			h.hasBody = true
+		}
+		for _, p := range e.fn.Params {
+			if p.In == "query" {
+				h.hasQuery = true
+			}
+		}
+		if err := add(e.fn.Method, e.fn.Path, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// specificity ranks each segment of a template: 0 literal, 1 a variable
+// with its own pattern, 2 a plain variable, 3 a variable whose pattern may
+// span segments.
+func specificity(tpl string) []int {
+	var key []int
+	depth, start := 0, 1
+	for i := 1; i <= len(tpl); i++ {
+		if i < len(tpl) {
+			switch tpl[i] {
+			case '{':
+				depth++
+				continue
+			case '}':
+				depth--
+				continue
+			case '/':
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		seg := tpl[start:i]
+		start = i + 1
+		rank := 0
+		if open := strings.IndexByte(seg, '{'); open >= 0 {
+			rank = 2
+			if colon := strings.IndexByte(seg[open:], ':'); colon >= 0 {
+				pattern := seg[open+colon+1:]
+				rank = 1
+				if strings.Contains(pattern, ".") || strings.Contains(pattern, "/") {
+					rank = 3
+				}
+			}
+		}
+		key = append(key, rank)
+	}
+	return key
+}
+
+// compareSpecificity orders segment by segment; a template that extends
+// another is the more specific.
+func compareSpecificity(a, b []int) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := cmp.Compare(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(b), len(a))
+}
+
+func defaultManifestPaths() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	dir := filepath.Dir(exe)
+	return []string{
+		filepath.Join(dir, "flash_manifest.json"),
+		filepath.Join(filepath.Dir(dir), "flash_manifest.json"), // the archive root, above bin/<dir>
+	}
+}
+
+func (s *LoadBalancerServer) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// ServeHTTP routes a request and logs it.
+func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	logged(s.logger, s.dispatch)(w, r)
+}
+
+func (s *LoadBalancerServer) dispatch(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); p != cleanPath(p) {
+		s.router.ServeHTTP(w, r) // mux redirects to the clean path
+		return
+	}
+	var m mux.RouteMatch
+	if !s.router.Match(r, &m) {
+		if m.MatchErr == mux.ErrMethodMismatch {
+			s.methodNotAllowed(w, r)
+			return
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	if h, ok := m.Handler.(*routeHandler); ok {
+		s.serveRoute(w, r, h, m.Vars)
+		return
+	}
+	m.Handler.ServeHTTP(w, r)
+}
+
+// cleanPath is gorilla/mux's canonical form of a path.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+func (s *LoadBalancerServer) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, a := range s.allow {
+		var m mux.RouteMatch
+		if a.route.Match(r, &m) {
+			for _, method := range a.methods {
+				if !slices.Contains(allowed, method) {
+					allowed = append(allowed, method)
+				}
+			}
+		}
+	}
+	slices.Sort(allowed)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+}
+
+// serveRoute binds a request to its function, calls it and writes the
+// result: 200 with its JSON, 204 for no result, 400 for a binding error,
+// the error's own status or 500 for a returned error or a panic.
+func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, h *routeHandler, vars map[string]string) {
+	var body []byte
+	if h.hasBody {
+		buf := getBuf()
+		defer putBuf(buf)
+		if !readBody(w, r, s.MaxBodyBytes, buf) {
+			return
+		}
+		body = buf.Bytes()
+	}
+	var query map[string][]string
+	if h.hasQuery {
+		query = r.URL.Query()
+	}
+	in, err := routeInput(h.fn, vars, query, body, h.hasBody)
+	if err != nil {
+		writeError(w, errorStatus(err), err.Error())
+		return
+	}
+	v, err := invoke(r.Context(), h.fn, in)
+	if err != nil {
+		status := errorStatus(err)
+		var pe *panicError
+		if errors.As(err, &pe) {
+			s.logger().ErrorContext(r.Context(), "panic in remote function",
+				slog.String("function", h.fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
+		} else if status >= 500 {
+			s.logger().WarnContext(r.Context(), "remote function failed",
+				slog.String("function", h.fn.Name), slog.String("error", err.Error()))
+		}
+		writeError(w, status, err.Error())
+		return
+	}
+	if h.fn.NoResult {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// servePing answers the RunPod health check: 200 when ready, 204 while
+// startup functions run, 503 while draining or after a failed startup.
+func (s *LoadBalancerServer) servePing(w http.ResponseWriter, r *http.Request) {
+	switch s.state.Load() {
+	case stateReady:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
+	case stateStarting:
+		w.WriteHeader(http.StatusNoContent)
+	case stateDraining:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining", "error": "shutting down"})
+	default:
+		msg := "startup failed"
+		if p := s.failure.Load(); p != nil {
+			msg = *p
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unhealthy", "error": msg})
+	}
+}
+
+// HealthHandler returns the handler of GET /ping alone, for a separate
+// health port (PORT_HEALTH).
+func (s *LoadBalancerServer) HealthHandler() http.Handler {
+	return logged(s.logger, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path != "/ping":
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on /ping (allowed: GET, HEAD)", r.Method))
+		default:
+			s.servePing(w, r)
+		}
+	})
+}
+
+// Startup runs the functions registered with OnStartup; /ping answers
+// 204 until they return, then 200, or 503 if one failed (the error is
+// returned too). ServeLoadBalancer calls it once it is listening.
+func (s *LoadBalancerServer) Startup(ctx context.Context) error {
+	err := runStartup(ctx, startupFuncs())
+	if err != nil {
+		msg := err.Error()
+		s.failure.Store(&msg)
+		s.state.CompareAndSwap(stateStarting, stateFailed)
+		s.state.CompareAndSwap(stateReady, stateFailed)
+		return err
+	}
+	s.state.CompareAndSwap(stateStarting, stateReady)
+	return nil
+}
+
+// Drain makes /ping answer 503 from now on, so that no new requests are
+// routed here while in-flight ones finish.
+func (s *LoadBalancerServer) Drain() { s.state.Store(stateDraining) }
+
+// serveManifest answers GET /manifest: the manifest on the mothership, a
+// real 403 elsewhere.
+func (s *LoadBalancerServer) serveManifest(w http.ResponseWriter, r *http.Request) {
+	if !s.Mothership {
+		writeError(w, http.StatusForbidden, "only the mothership serves the manifest")
+		return
+	}
+	data := s.app.Manifest
+	for _, p := range s.ManifestPaths {
+		if b, err := os.ReadFile(p); err == nil {
+			data = b
+			break
+		}
+	}
+	if len(data) == 0 {
+		writeError(w, http.StatusNotFound, "no manifest is embedded in this handler")
+		return
+	}
+	if !json.Valid(data) {
+		writeError(w, http.StatusInternalServerError, "the manifest is not valid JSON")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+}
+
+// serveExecute answers POST /execute on live resources: the envelope
+// {"function_name", "args", "kwargs"} in, RESULT out. A body that is not a
+// JSON object is 400; everything else, a failing call included, is 200
+// with success false.
+func (s *LoadBalancerServer) serveExecute(w http.ResponseWriter, r *http.Request) {
+	buf := getBuf()
+	defer putBuf(buf)
+	if !readBody(w, r, s.MaxBodyBytes, buf) {
+		return
+	}
+	body := buf.Bytes()
+	if _, err := decodeObject(body); err != nil || len(strings.TrimSpace(string(body))) == 0 {
+		if err == nil {
+			err = errors.New("empty request body: want {\"function_name\", \"args\", \"kwargs\"}")
+		}
+		writeJSON(w, http.StatusBadRequest, failure(err))
+		return
+	}
+	res := s.reg.execute(r.Context(), body)
+	if res.Traceback != "" && strings.HasPrefix(res.Error, "panic: ") {
+		s.logger().ErrorContext(r.Context(), "panic in remote function", slog.String("error", res.Error), slog.String("stack", res.Traceback))
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ServeLoadBalancer serves app per SPEC section 8 until SIGTERM or
+// SIGINT, then drains and returns nil. It reads its settings from the
+// environment:
+//
+//	PORT                    listening port (default 80)
+//	HOST                    listening address (default all interfaces)
+//	PORT_HEALTH             a second port serving only GET /ping, when it differs from PORT
+//	FLASH_MAX_BODY_BYTES    request body limit (default 10485760)
+//	FLASH_SHUTDOWN_TIMEOUT  how long in-flight requests may finish after SIGTERM (default 25s)
+//	FLASH_IS_MOTHERSHIP     true: serve GET /manifest whatever the resource says
+//	FLASH_MANIFEST_PATH     the manifest file /manifest serves when it exists
+//
+// Request logs go to stderr as JSON (log/slog).
+func ServeLoadBalancer(app App) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	env, err := readServerEnv(os.Getenv, "80")
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	s, err := NewLoadBalancer(app)
+	if err != nil {
+		return err
+	}
+	s.Logger = logger
+	s.MaxBodyBytes = env.maxBodyBytes
+	s.Mothership = s.Mothership || env.mothership
+	if env.manifestPath != "" {
+		s.ManifestPaths = []string{env.manifestPath}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(env.host, env.port))
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	var healthLn net.Listener
+	if env.healthPort != "" && env.healthPort != env.port {
+		if healthLn, err = net.Listen("tcp", net.JoinHostPort(env.host, env.healthPort)); err != nil {
+			ln.Close()
+			return fmt.Errorf("listening for health checks: %w", err)
+		}
+	}
+	return serveLoadBalancer(ctx, s, ln, healthLn, env.shutdownTimeout)
+}
+
+// serveLoadBalancer serves s on ln (and /ping on healthLn, if not nil)
+// until ctx is done, then drains: /ping answers 503, the listeners close
+// and in-flight requests get shutdownTimeout to finish.
+func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn net.Listener, shutdownTimeout time.Duration) error {
+	logger := s.logger()
+	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	if healthLn != nil {
+		hs := &http.Server{Handler: s.HealthHandler(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
+		servers = append(servers, hs)
+		go func() { errc <- hs.Serve(healthLn) }()
+	}
+	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("routes", len(s.app.Functions)))
+
+	startCtx, cancelStartup := context.WithCancel(ctx)
+	defer cancelStartup()
+	go func() {
+		if err := s.Startup(startCtx); err != nil {
+			logger.Error("startup failed", slog.String("error", err.Error()))
+		}
+	}()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.Drain()
+	logger.Info("draining", slog.Duration("timeout", shutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// The health server goes last, so that it answers 503 while the main
+	// server drains.
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
+			srv.Close()
+		}
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// Job statuses, as RunPod names them.
+const (
+	statusInProgress = "IN_PROGRESS"
+	statusCompleted  = "COMPLETED"
+)
+
+// maxFinishedJobs bounds the jobs a QueueServer remembers for
+// /status/{id}; the oldest finished ones are forgotten first.
+const maxFinishedJobs = 10000
+
+// A QueueServer is the http.Handler of a queue resource's local test API
+// (SPEC section 8): POST /runsync, POST /run, GET|POST /status/{id} and
+// GET /ping. A job's input is the envelope {"function_name", "args",
+// "kwargs"}; its output is RESULT, {"success": true, "result": ...} or
+// {"success": false, "error": "...", "traceback": "..."}. Every job
+// completes: a failing function, an unknown function and a null or
+// non-object input give success false. Create one with NewQueueServer.
+type QueueServer struct {
+	// MaxBodyBytes limits request bodies: larger ones are answered with
+	// 413. NewQueueServer sets it to 10 MiB.
+	MaxBodyBytes int64
+
+	// Logger receives one record per request; nil means slog.Default().
+	Logger *slog.Logger
+
+	reg    *registry
+	router *mux.Router
+
+	baseCtx context.Context // the context of /run jobs
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+
+	mu       sync.Mutex
+	jobs     map[string]*localJob
+	finished []string // ids of finished jobs, oldest first
+}
+
+type localJob struct {
+	ID     string          `json:"id"`
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
+// NewQueueServer returns the local test API of app.
+func NewQueueServer(app App) (*QueueServer, error) {
+	for _, fn := range app.Functions {
+		if fn.Call == nil {
+			return nil, fmt.Errorf("function %s has no Call", fn.Name)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &QueueServer{
+		MaxBodyBytes: defaultMaxBodyBytes,
+		reg:          newRegistry(app.Functions),
+		baseCtx:      ctx,
+		cancel:       cancel,
+		jobs:         make(map[string]*localJob),
+	}
+	r := mux.NewRouter()
+	r.HandleFunc("/runsync", s.serveRunSync).Methods(http.MethodPost)
+	r.HandleFunc("/run", s.serveRun).Methods(http.MethodPost)
+	r.HandleFunc("/status/{id}", s.serveStatus).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
+	}).Methods(http.MethodGet, http.MethodHead)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allow := "POST"
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/status/"):
+			allow = "GET, POST"
+		case r.URL.Path == "/ping":
+			allow = "GET, HEAD"
+		}
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+	})
+	s.router = r
+	return s, nil
+}
+
+func (s *QueueServer) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// ServeHTTP routes a request and logs it.
+func (s *QueueServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	logged(s.logger, s.router.ServeHTTP)(w, r)
+}
+
+// readInput reads a request {"input": ...} and returns the input. A body
+// that is not a JSON object is answered with 400 here; a missing, null
+// or non-object input is left to the job, which fails cleanly.
+func (s *QueueServer) readInput(w http.ResponseWriter, r *http.Request) (json.RawMessage, bool) {
+	buf := getBuf()
+	defer putBuf(buf)
+	if !readBody(w, r, s.MaxBodyBytes, buf) {
+		return nil, false
+	}
+	obj, err := decodeObject(buf.Bytes())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "request body must be a JSON object {\"input\": ...}: "+err.Error())
+		return nil, false
+	}
+	return obj["input"], true
+}
+
+func (s *QueueServer) run(ctx context.Context, input json.RawMessage) json.RawMessage {
+	res := s.reg.execute(ctx, input)
+	if strings.HasPrefix(res.Error, "panic: ") {
+		s.logger().ErrorContext(ctx, "panic in remote function", slog.String("error", res.Error), slog.String("stack", res.Traceback))
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		out, _ = json.Marshal(failure(fmt.Errorf("encoding the result: %w", err)))
+	}
+	return out
+}
+
+func (s *QueueServer) serveRunSync(w http.ResponseWriter, r *http.Request) {
+	input, ok := s.readInput(w, r)
+	if !ok {
+		return
+	}
+	job := &localJob{ID: newJobID(), Status: statusCompleted, Output: s.run(r.Context(), input)}
+	s.remember(job, true)
+	writeJSON(w, http.StatusOK, job)
+}
+
+func (s *QueueServer) serveRun(w http.ResponseWriter, r *http.Request) {
+	input, ok := s.readInput(w, r)
+	if !ok {
+		return
+	}
+	job := &localJob{ID: newJobID(), Status: statusInProgress}
+	s.remember(job, false)
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		out := s.run(s.baseCtx, input)
+		s.mu.Lock()
+		job.Status, job.Output = statusCompleted, out
+		s.mu.Unlock()
+		s.remember(job, true)
+	}()
+	writeJSON(w, http.StatusOK, localJob{ID: job.ID, Status: statusInProgress})
+}
+
+func (s *QueueServer) serveStatus(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	s.mu.Lock()
+	job, ok := s.jobs[id]
+	var snapshot localJob
+	if ok {
+		snapshot = *job
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"id": id, "status": "FAILED", "error": fmt.Sprintf("job %q not found", id)})
+		return
+	}
+	writeJSON(w, http.StatusOK, snapshot)
+}
+
+// remember records a job; finished jobs beyond maxFinishedJobs are
+// forgotten oldest first.
+func (s *QueueServer) remember(job *localJob, finished bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobs[job.ID] = job
+	if !finished {
+		return
+	}
+	s.finished = append(s.finished, job.ID)
+	if len(s.finished) > maxFinishedJobs {
+		delete(s.jobs, s.finished[0])
+		s.finished = s.finished[1:]
+	}
+}
+
+// drain waits for the jobs started by /run, cancelling them once ctx is
+// done.
+func (s *QueueServer) drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancel()
+		<-done
+	}
+	s.cancel()
+}
+
+// newJobID returns "test-" and a random UUID, as runpod-python's local
+// API names jobs.
+func newJobID() string { return "test-" + newUUID() }
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ServeQueue runs a queue resource per SPEC section 8 until SIGTERM or
+// SIGINT, then finishes the jobs in progress (FLASH_SHUTDOWN_TIMEOUT,
+// default 25s) and returns nil.
+//
+// With RUNPOD_WEBHOOK_GET_JOB set it is a RunPod worker: it takes jobs
+// from that URL (RUNPOD_POD_ID, RUNPOD_AI_API_KEY), posts each job's
+// {"output": RESULT} to RUNPOD_WEBHOOK_POST_OUTPUT, and sends a heartbeat
+// to RUNPOD_WEBHOOK_PING every RUNPOD_PING_INTERVAL milliseconds (default
+// 10000). FLASH_QUEUE_CONCURRENCY (default 1) jobs run at a time.
+//
+// Otherwise it serves the local test API of [QueueServer] on HOST:PORT
+// (PORT default 8000).
+//
+// Functions registered with OnStartup run before the first job.
+func ServeQueue(app App) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if os.Getenv("RUNPOD_WEBHOOK_GET_JOB") != "" {
+		w, err := newWorker(app, os.Getenv, logger)
+		if err != nil {
+			return err
+		}
+		return w.run(ctx)
+	}
+	env, err := readServerEnv(os.Getenv, "8000")
+	if err != nil {
+		return err
+	}
+	s, err := NewQueueServer(app)
+	if err != nil {
+		return err
+	}
+	s.Logger = logger
+	s.MaxBodyBytes = env.maxBodyBytes
+	if err := runStartup(ctx, startupFuncs()); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(env.host, env.port))
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	return serveQueue(ctx, s, ln, env.shutdownTimeout)
+}
+
+// serveQueue serves the local test API on ln until ctx is done, then
+// gives requests and /run jobs shutdownTimeout to finish.
+func serveQueue(ctx context.Context, s *QueueServer, ln net.Listener, shutdownTimeout time.Duration) error {
+	logger := s.logger()
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("serving the local queue API", slog.String("addr", ln.Addr().String()))
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
+		srv.Close()
+	}
+	s.drain(sctx)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	return nil
+}
