@@ -74,6 +74,15 @@ type Result struct {
 	Handlers map[string]string
 	// Functions counts the functions in the manifest.
 	Functions int
+
+	inputs   map[string]handlerInput // by directory
+	embedded []byte                  // the manifest without generated_at
+}
+
+// handlerInput is what a handler is rendered from.
+type handlerInput struct {
+	res *model.Resource
+	fns []*model.Function
 }
 
 // Generate renders the manifest and the handlers of p. It reads the previous
@@ -97,7 +106,8 @@ func Generate(p *Project, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	res := &Result{Root: p.Root, Manifest: m, Handlers: make(map[string]string)}
+	res := &Result{Root: p.Root, Manifest: m, Handlers: make(map[string]string),
+		inputs: make(map[string]handlerInput), embedded: embedded}
 	for _, r := range resources {
 		src, err := Handler(r, byRes[r], embedded)
 		if err != nil {
@@ -105,6 +115,7 @@ func Generate(p *Project, opts Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, File{Path: HandlerFile(r.Name), Data: src})
 		res.Handlers[r.Dir()] = r.Name
+		res.inputs[r.Dir()] = handlerInput{r, byRes[r]}
 		res.Functions += len(byRes[r])
 	}
 
@@ -132,6 +143,9 @@ func selectProject(p *Project) ([]*model.Resource, map[*model.Resource][]*model.
 	for _, r := range p.Resources {
 		if r == nil || r.Name == "" {
 			continue
+		}
+		if _, ok := byRef[r.Ref()]; ok {
+			continue // one resource reached twice
 		}
 		if other, ok := dirs[r.Dir()]; ok {
 			return nil, nil, fmt.Errorf("codegen: resources %q and %q share the handler directory %s", other, r.Name, r.Dir())

@@ -1,11 +1,168 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/flash-lsp/flash-lsp/codegen"
 )
 
 func runGenerate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "flash-lsp generate: not implemented yet")
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: flash-lsp generate [-C dir] [--check] [--client-dir flashclient | --no-client]")
+		fs.PrintDefaults()
+	}
+	dir := fs.String("C", ".", "run in `dir` (inside the module to generate)")
+	check := fs.Bool("check", false, "write nothing; exit 1 listing stale or missing generated files")
+	// Typed clients are not generated yet; the flags are accepted so that
+	// scripts written for them keep working.
+	fs.String("client-dir", "flashclient", "directory of the typed clients (not generated yet)")
+	fs.Bool("no-client", false, "do not generate typed clients")
+	pos, err := parseFlagsAnywhere(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "flash-lsp generate: unexpected argument %q\n", pos[0])
+		fs.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	l, code := loadForCodegen(ctx, "generate", *dir, codegen.DefaultTarget, false, stderr)
+	if l == nil {
+		return code
+	}
+	res, code := generateFiles(l, "generate", stderr)
+	if res == nil {
+		return code
+	}
+	if *check {
+		changes, err := res.Check()
+		if err != nil {
+			fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
+			return 2
+		}
+		if len(changes) > 0 {
+			for _, c := range changes {
+				fmt.Fprintf(stdout, "%s: %s\n", c.Kind, relTo(*dir, res.Root, c.Path))
+			}
+			fmt.Fprintf(stderr, "flash-lsp generate: %d generated %s out of date; run flash-lsp generate\n",
+				len(changes), plural(len(changes), "file is", "files are"))
+			return 1
+		}
+		fmt.Fprintf(stderr, "✓ Generated files are up to date (%s and manifest)\n", count(len(res.Handlers), "handler", "handlers"))
+		return 0
+	}
+	if _, err := res.Write(); err != nil {
+		fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
+	return 0
+}
+
+// loadForCodegen loads the module at dir for target and prints its findings
+// to stderr. It returns nil and the exit code when nothing may be generated:
+// an error finding (other than a compile error, unless strictCompile) stops
+// generation, since stale generated code can cause compile errors.
+func loadForCodegen(ctx context.Context, cmd, dir string, t codegen.Target, strictCompile bool, stderr io.Writer) (*codegen.Loaded, int) {
+	l, err := codegen.Load(ctx, dir, t)
+	if err != nil {
+		fmt.Fprintf(stderr, "flash-lsp %s: %v\n", cmd, err)
+		return nil, 2
+	}
+	for _, f := range l.Findings {
+		fmt.Fprintln(stderr, l.FormatFinding(dir, f))
+	}
+	if n := len(l.Blocking(strictCompile)); n > 0 {
+		fmt.Fprintf(stderr, "flash-lsp %s: %s; nothing written\n", cmd, count(n, "error", "errors"))
+		return nil, 1
+	}
+	return l, 0
+}
+
+// generateFiles renders the generated files of a loaded module.
+func generateFiles(l *codegen.Loaded, cmd string, stderr io.Writer) (*codegen.Result, int) {
+	epoch, err := codegen.SourceDateEpoch()
+	if err != nil {
+		fmt.Fprintf(stderr, "flash-lsp %s: %v\n", cmd, err)
+		return nil, 2
+	}
+	res, err := codegen.Generate(l.Project, codegen.Options{GeneratedAt: epoch})
+	if err != nil {
+		fmt.Fprintf(stderr, "flash-lsp %s: %v\n", cmd, err)
+		return nil, 1
+	}
+	return res, 0
+}
+
+// parseFlagsAnywhere parses args with fs, allowing flags after positional
+// arguments ("run test-api --port 9000"). Arguments after "--" are
+// positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		// flag.Parse stops at the first non-flag, and swallows a "--".
+		i := 0
+		for i < len(args) && args[i] != "--" {
+			i++
+		}
+		before, after := args[:i], args[i:]
+		if err := fs.Parse(before); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			if len(after) > 0 {
+				pos = append(pos, after[1:]...)
+			}
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = append(append([]string(nil), rest[1:]...), after...)
+	}
+}
+
+// usageExit is the exit code of a flag parsing error: 0 for -h.
+func usageExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	return 2
+}
+
+// relTo returns the module-relative path rel as a path relative to dir, the
+// directory given with -C, as go vet prints paths.
+func relTo(dir, root, rel string) string {
+	abs := filepath.Join(root, filepath.FromSlash(rel))
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return abs
+	}
+	if r, err := filepath.Rel(base, abs); err == nil {
+		return r
+	}
+	return abs
+}
+
+func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, one, many))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -1,11 +1,124 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
+	"syscall"
+
+	"github.com/flash-lsp/flash-lsp/codegen"
 )
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "flash-lsp run: not implemented yet")
-	return 2
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: flash-lsp run [-C dir] RESOURCE [--port 8000] | --all [--port 8888]")
+		fs.PrintDefaults()
+	}
+	dir := fs.String("C", ".", "run in `dir` (inside the module)")
+	port := fs.Int("port", 8000, "port to serve on, on 127.0.0.1")
+	all := fs.Bool("all", false, "serve every resource (not yet supported)")
+	pos, err := parseFlagsAnywhere(fs, args)
+	if err != nil {
+		return usageExit(err)
+	}
+	if *all {
+		fmt.Fprintln(stderr, "flash-lsp run: --all is not yet supported; run one resource: flash-lsp run RESOURCE")
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "flash-lsp run: want exactly one RESOURCE (its name or handler directory)")
+		fs.Usage()
+		return 2
+	}
+	if *port <= 0 || *port > 65535 {
+		fmt.Fprintf(stderr, "flash-lsp run: --port %d is not a TCP port\n", *port)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	host := codegen.Target{GOOS: goruntime.GOOS, GOARCH: goruntime.GOARCH}
+	l, code := loadForCodegen(ctx, "run", *dir, host, true, stderr)
+	if l == nil {
+		stop()
+		return code
+	}
+	res, code := generateFiles(l, "run", stderr)
+	if res == nil {
+		stop()
+		return code
+	}
+	if _, err := res.Write(); err != nil {
+		stop()
+		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+		return 1
+	}
+	resDir, name, ok := res.Resource(pos[0])
+	if !ok {
+		stop()
+		fmt.Fprintf(stderr, "flash-lsp run: no resource %q; resources: %s\n", pos[0], res.ResourceList())
+		return 2
+	}
+
+	tmp, err := os.MkdirTemp("", "flash-run-")
+	if err != nil {
+		stop()
+		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, resDir)
+	if err := codegen.CompileLive(ctx, res, resDir, bin, host); err != nil {
+		stop()
+		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+		return 1
+	}
+	stop() // from here on, signals are forwarded to the handler
+
+	cmd := exec.Command(bin)
+	cmd.Dir = res.Root
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", fmt.Sprintf("PORT=%d", *port))
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	// Its own process group: a terminal's Ctrl-C reaches flash-lsp only,
+	// which forwards it once, so the handler sees one signal and drains.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "✓ Serving %s on http://127.0.0.1:%d (Ctrl-C to stop)\n", name, *port)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		case err := <-done:
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+					fmt.Fprintf(stderr, "flash-lsp run: %s stopped by %v\n", name, st.Signal())
+					return 1
+				}
+				return exit.ExitCode()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+				return 1
+			}
+			return 0
+		}
+	}
 }

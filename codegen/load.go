@@ -1,0 +1,115 @@
+package codegen
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flash-lsp/flash-lsp/analysis/project"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// Loaded is a module loaded and checked for code generation.
+type Loaded struct {
+	// Project is what Generate reads; Module is the full analysis result.
+	Project *Project
+	Module  *project.Project
+	// Findings are the findings of the whole module, sorted.
+	Findings []project.Finding
+	// Packages and Functions count the module's packages and remote
+	// functions ("✓ Checked 40 functions in 12 packages").
+	Packages, Functions int
+}
+
+// Load loads and checks the whole module containing dir, with the files the
+// target platform sees (GOOS, GOARCH, CGO_ENABLED=0), so that the manifest
+// and the compiled handlers agree.
+func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
+	root, _, _, err := project.FindModule(dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env()})
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{
+		Project:   FromProject(p),
+		Module:    p,
+		Findings:  p.Findings,
+		Packages:  len(p.Packages),
+		Functions: len(p.AllFunctions()),
+	}, nil
+}
+
+// FromProject returns what Generate needs of a loaded project. The
+// language server calls it with the project of its latest snapshot.
+func FromProject(p *project.Project) *Project {
+	return &Project{
+		Root:      p.Root,
+		Module:    p.Module,
+		Resources: p.Resources(),
+		Functions: p.AllFunctions(),
+	}
+}
+
+// Blocking returns the findings that stop generation: errors other than
+// compile errors, since stale generated code can be what does not compile.
+// With compile set, compile errors block too (build and run compile).
+func (l *Loaded) Blocking(compile bool) []project.Finding {
+	return Blocking(l.Findings, compile)
+}
+
+// Blocking returns the findings among fs that stop generation (see
+// Loaded.Blocking).
+func Blocking(fs []project.Finding, compile bool) []project.Finding {
+	var out []project.Finding
+	for _, f := range fs {
+		if f.Severity == rules.Error && (compile || f.Rule != rules.Compile) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// FormatFinding formats f as `check` does: file:line:col: message [rule],
+// the file relative to dir.
+func (l *Loaded) FormatFinding(dir string, f project.Finding) string {
+	file := f.Pos.Filename
+	if abs, err := filepath.Abs(dir); err == nil {
+		if rel, err := filepath.Rel(abs, file); err == nil {
+			file = rel
+		}
+	}
+	sev := ""
+	if f.Severity == rules.Warning {
+		sev = "warning: "
+	}
+	return fmt.Sprintf("%s:%d:%d: %s%s [%s]", file, f.Pos.Line, f.Pos.Column, sev, f.Message, f.Rule)
+}
+
+// Resource finds a resource of the result by its directory name or its
+// Name, as `flash-lsp run RESOURCE` accepts either.
+func (r *Result) Resource(arg string) (dir, name string, ok bool) {
+	if name, ok := r.Handlers[arg]; ok {
+		return arg, name, true
+	}
+	for d, n := range r.Handlers {
+		if n == arg {
+			return d, n, true
+		}
+	}
+	return "", "", false
+}
+
+// ResourceList lists the resources' directory names, sorted, for messages.
+func (r *Result) ResourceList() string {
+	dirs := sortedKeys(r.Handlers)
+	if len(dirs) == 0 {
+		return "none"
+	}
+	sort.Strings(dirs)
+	return strings.Join(dirs, ", ")
+}
