@@ -1,0 +1,8 @@
+package api
+
+import "testing"
+
+//flash:remote res.API method=GET path=/in-test
+func InTest() {}
+
+func TestNothing(t *testing.T) { InTest() }
