@@ -1,0 +1,166 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/gorilla/mux"
+)
+
+// Methods are the HTTP methods a load-balanced route may use, in the order
+// messages list them. They are case-sensitive.
+var Methods = []string{"GET", "POST", "PUT", "DELETE", "PATCH"}
+
+// ValidMethod reports whether m is one of Methods.
+func ValidMethod(m string) bool { return slices.Contains(Methods, m) }
+
+// QueryMethod reports whether the parameters of a route with method m that
+// are not path variables come from the query string (GET and DELETE) rather
+// than from a JSON body.
+func QueryMethod(m string) bool { return m == "GET" || m == "DELETE" }
+
+// ReservedPaths are served by every load-balanced handler itself.
+var ReservedPaths = []string{"/execute", "/manifest", "/ping"}
+
+// Reserved reports whether path is one of ReservedPaths.
+func Reserved(path string) bool { return slices.Contains(ReservedPaths, path) }
+
+// PathVar is one {name} or {name:pattern} variable of a route path. Start
+// and End are the byte offsets of its braces in the path (End exclusive).
+type PathVar struct {
+	Name    string
+	Pattern string // "" when the variable has no pattern of its own
+	Start   int
+	End     int
+}
+
+// ParsePath checks a route path template the way the load-balancer router
+// (gorilla/mux) reads it, plus the rules mux does not enforce: a path starts
+// with '/', holds no '?', '#', "//" or white space, has no trailing '/'
+// (except "/" itself), no "." or ".." segment and no '%' that does not
+// start an escape. It returns the path's variables in order. Duplicate
+// variable names are not an error here (mux accepts them); callers report
+// them.
+func ParsePath(path string) ([]PathVar, error) {
+	vars, err := pathVars(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(path, "/") {
+		return vars, errors.New("must start with /")
+	}
+	if len(path) > 1 && strings.HasSuffix(path, "/") {
+		return vars, errors.New("must not end with /")
+	}
+	// The remaining rules apply to the literal text only: a variable's
+	// pattern is a regexp and may hold '?', '.' or '%'.
+	var lit strings.Builder
+	last := 0
+	for _, v := range vars {
+		lit.WriteString(path[last:v.Start])
+		lit.WriteString("{}") // stands for any non-empty segment text
+		last = v.End
+	}
+	lit.WriteString(path[last:])
+	text := lit.String()
+	for i, r := range text {
+		switch {
+		case r == '?' || r == '#':
+			return vars, fmt.Errorf("must not contain %q", r)
+		case unicode.IsSpace(r):
+			return vars, errors.New("must not contain white space")
+		case r == '%':
+			if i+2 >= len(text) || !isHex(text[i+1]) || !isHex(text[i+2]) {
+				return vars, errors.New("stray % (an escape is %XX)")
+			}
+		}
+	}
+	if strings.Contains(text, "//") {
+		return vars, errors.New("must not contain //")
+	}
+	for seg := range strings.SplitSeq(text[1:], "/") {
+		if seg == "." || seg == ".." {
+			return vars, fmt.Errorf("segment %q can never match", seg)
+		}
+	}
+	if err := muxCheck(path); err != nil {
+		return vars, err
+	}
+	return vars, nil
+}
+
+// pathVars finds the variables of path, matching braces as mux does.
+func pathVars(path string) ([]PathVar, error) {
+	var vars []PathVar
+	level, start := 0, 0
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '{':
+			if level++; level == 1 {
+				start = i
+			}
+		case '}':
+			if level--; level == 0 {
+				inner := path[start+1 : i]
+				name, pattern, _ := strings.Cut(inner, ":")
+				if name == "" {
+					return nil, fmt.Errorf("variable %q has no name", path[start:i+1])
+				}
+				if strings.Contains(inner, ":") && pattern == "" {
+					return nil, fmt.Errorf("variable %q has an empty pattern", path[start:i+1])
+				}
+				vars = append(vars, PathVar{Name: name, Pattern: pattern, Start: start, End: i + 1})
+			} else if level < 0 {
+				return nil, errors.New("unbalanced braces")
+			}
+		}
+	}
+	if level != 0 {
+		return nil, errors.New("unbalanced braces")
+	}
+	return vars, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// muxCheck hands path to mux's own template parser. mux panics on some
+// templates (capturing groups in a variable's pattern): that is an error
+// like any other.
+func muxCheck(path string) (err error) {
+	_, err = muxRegexp(path)
+	return err
+}
+
+func muxRegexp(path string) (re string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("rejected by the router: %v", r)
+		}
+	}()
+	route := mux.NewRouter().NewRoute().Path(path)
+	if err := route.GetError(); err != nil {
+		return "", fmt.Errorf("rejected by the router: %w", err)
+	}
+	return route.GetPathRegexp()
+}
+
+// RouteKey returns a key equal for two routes exactly when they have the
+// same method and the router matches their paths alike: the paths give the
+// same mux regexp, so variable names do not count (/items/{id} and
+// /items/{key:[^/]+} are one route) but patterns do. It fails for a path
+// that ParsePath rejects.
+func RouteKey(method, path string) (string, error) {
+	if _, err := ParsePath(path); err != nil {
+		return "", err
+	}
+	re, err := muxRegexp(path)
+	if err != nil {
+		return "", err
+	}
+	return method + " " + re, nil
+}

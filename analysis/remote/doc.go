@@ -1,0 +1,75 @@
+// Package remote defines an Analyzer that checks //flash:remote directives
+// and the Flash resources of a package.
+//
+// # Analyzer flashremote
+//
+// flashremote: check Flash remote functions and resources
+//
+// A remote function is an exported, top-level function whose doc comment
+// holds a directive
+//
+//	//flash:remote RESOURCE [method=METHOD] [path=PATH]
+//
+// RESOURCE names a package-level variable initialised with a composite
+// literal of one of the eight resource types of package
+// github.com/flash-lsp/flash-lsp/runtime, declared in this package (API) or
+// exported by a package the file imports (res.GPU; a blank import matches by
+// the package's name). Load-balanced resources serve HTTP routes and need
+// method and path; queue resources take jobs.
+//
+// The analyzer reports these rules of the flash-lsp specification, each
+// with its id as the diagnostic's category, at the smallest token it is
+// about; where several apply to one token only the first in this list is
+// reported:
+//
+//   - directive-syntax: a malformed field, an empty value, a duplicate key, a
+//     missing resource, a second directive on one function, or a //flash:
+//     comment other than //flash:remote.
+//   - unknown-key: a key other than method and path (fix: rename it to the
+//     closest key).
+//   - misplaced-directive: a directive that is not in the doc comment of a
+//     top-level function (on a method, type or variable, inside a body,
+//     floating, or anywhere in a _test.go file).
+//   - unknown-resource: the resource does not resolve (fix: the closest
+//     resource name in scope).
+//   - not-a-resource: it resolves, but not to a variable of a resource type
+//     initialised with a readable literal.
+//   - missing-route: a load-balanced resource without method and/or path
+//     (fix: add method=POST path=/kebab-name, GET for a function without
+//     parameters, unless the route would be reserved or taken).
+//   - route-on-queue (warning): method or path on a queue resource, which
+//     ignores them (fix: remove them).
+//   - bad-method: not GET, POST, PUT, DELETE or PATCH, case-sensitively
+//     (fix: upper-case it when that makes it valid).
+//   - bad-path: a path the router (gorilla/mux) rejects or panics on, or
+//     one that does not start with /, holds ?, #, // or white space, ends
+//     with /, or has a segment that can never match (., .., a stray %)
+//     (fix: prefix / or drop the trailing /).
+//   - reserved-path: /execute, /ping or /manifest (fix: /kebab-name).
+//   - path-param: a path variable without a parameter of its name, bound to
+//     a parameter that is not a string, bool, integer, float or
+//     encoding.TextUnmarshaler, or repeated.
+//   - query-param: a GET or DELETE parameter that is not a scalar, a pointer
+//     to one, or a slice of them (fix: change the method to POST).
+//   - signature: unnamed or variadic parameters, a context.Context that is
+//     not first, results other than none, (T), (error) and (T, error),
+//     types that JSON cannot carry (channels, functions, complex numbers,
+//     unsafe.Pointer, non-empty interfaces but error, maps with keys that
+//     are not strings or integers; checked through exported fields), and
+//     types that other packages of the module cannot name.
+//   - unexported, package-main, generic: the function is unexported, in
+//     package main, or generic.
+//   - resource-config: on a resource literal, a missing, empty or
+//     non-constant Name, a non-constant field, WorkersMin > WorkersMax,
+//     negative counts, a ScalerType other than QUEUE_DELAY and
+//     REQUEST_COUNT, QUEUE_DELAY on a load-balanced resource, and
+//     Mothership on a queue resource.
+//
+// Rules that need the whole module (route-conflict, duplicate-resource,
+// ambiguous-function, and at most one Mothership) are not reported here: the
+// analyzer's result, a *model.Package describing the package's resources and
+// remote functions, feeds the whole-module step that reports them.
+//
+// Each package-level variable of a resource type carries a ResourceFact, so
+// that packages importing it resolve it without its syntax.
+package remote

@@ -1,0 +1,284 @@
+package remote
+
+import (
+	_ "embed"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/inspect"
+	"golang.org/x/tools/go/ast/inspector"
+
+	"github.com/flash-lsp/flash-lsp/analysis/directive"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+//go:embed doc.go
+var doc string
+
+// Analyzer checks the //flash:remote directives of one package and the
+// resources it declares, and returns the package's *model.Package.
+var Analyzer = &analysis.Analyzer{
+	Name:             "flashremote",
+	Doc:              analyzerDoc(doc),
+	URL:              "https://pkg.go.dev/github.com/flash-lsp/flash-lsp/analysis/remote",
+	Requires:         []*analysis.Analyzer{inspect.Analyzer},
+	Run:              run,
+	RunDespiteErrors: true,
+	ResultType:       reflect.TypeFor[*model.Package](),
+	FactTypes:        []analysis.Fact{new(ResourceFact)},
+}
+
+// analyzerDoc extracts the package comment of doc.go: the analyzer's
+// documentation is the package's.
+func analyzerDoc(src string) string {
+	var lines []string
+	for line := range strings.SplitSeq(src, "\n") {
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+		if rest, ok := strings.CutPrefix(line, "//"); ok {
+			lines = append(lines, strings.TrimPrefix(rest, " "))
+		}
+	}
+	text := strings.TrimSpace(strings.Join(lines, "\n"))
+	if rest, ok := strings.CutPrefix(text, "Package remote defines an Analyzer that "); ok {
+		text = rest
+	}
+	return text
+}
+
+// analyzer holds the state of one run.
+type analyzer struct {
+	pass     *analysis.Pass
+	pkg      *model.Package
+	findings []finding
+
+	// resources declared in this package, by variable.
+	local map[*types.Var]*localResource
+	// imported resources rebuilt from facts, by variable.
+	imported map[*types.Var]*model.Resource
+	funcs    []*fnInfo
+}
+
+// finding is a diagnostic before deduplication.
+type finding struct {
+	rule     string
+	pos, end token.Pos
+	msg      string
+	fixes    []analysis.SuggestedFix
+	fn       *model.Function // the function it concerns, if any
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	a := &analyzer{
+		pass: pass,
+		pkg: &model.Package{
+			Path: pass.Pkg.Path(),
+			Name: pass.Pkg.Name(),
+		},
+		local:    make(map[*types.Var]*localResource),
+		imported: make(map[*types.Var]*model.Resource),
+	}
+	var files []*ast.File
+	for cur := range ins.Root().Children() {
+		if f, ok := cur.Node().(*ast.File); ok {
+			files = append(files, f)
+		}
+	}
+	if len(files) > 0 {
+		if tf := pass.Fset.File(files[0].Pos()); tf != nil {
+			a.pkg.Dir = filepath.Dir(tf.Name())
+		}
+	}
+
+	for _, f := range files {
+		a.collectResources(f)
+	}
+	for _, f := range files {
+		a.scanDirectives(f)
+	}
+	a.checkFunctions()
+	a.flush()
+	return a.pkg, nil
+}
+
+// report records a finding; flush decides which findings are reported.
+func (a *analyzer) report(fn *model.Function, rule string, pos, end token.Pos, fixes []analysis.SuggestedFix, format string, args ...any) {
+	if !pos.IsValid() || end < pos {
+		return
+	}
+	a.findings = append(a.findings, finding{
+		rule:  rule,
+		pos:   pos,
+		end:   end,
+		msg:   fmt.Sprintf(format, args...),
+		fixes: fixes,
+		fn:    fn,
+	})
+}
+
+// flush reports at most one finding per token: where findings overlap, the
+// first in rules.Precedence order wins. A function is Valid when no
+// error-severity finding concerns it, reported or not.
+func (a *analyzer) flush() {
+	invalid := make(map[*model.Function]bool)
+	for _, f := range a.findings {
+		if f.fn != nil && rules.SeverityOf(f.rule) == rules.Error {
+			invalid[f.fn] = true
+		}
+	}
+	for _, fn := range a.pkg.Functions {
+		fn.Valid = !invalid[fn]
+	}
+
+	byRank := slices.Clone(a.findings)
+	slices.SortStableFunc(byRank, func(x, y finding) int {
+		if c := rules.Precedence(x.rule) - rules.Precedence(y.rule); c != 0 {
+			return c
+		}
+		return int(x.pos - y.pos)
+	})
+	// kept is sorted by pos and its ranges are disjoint, so a new finding
+	// can only overlap its neighbours.
+	var kept []finding
+	for _, f := range byRank {
+		i, _ := slices.BinarySearchFunc(kept, f.pos, func(k finding, p token.Pos) int { return int(k.pos - p) })
+		if i > 0 && overlaps(kept[i-1], f) || i < len(kept) && overlaps(kept[i], f) {
+			continue
+		}
+		kept = slices.Insert(kept, i, f)
+	}
+	for _, f := range kept {
+		a.pass.Report(analysis.Diagnostic{
+			Pos:            f.pos,
+			End:            f.end,
+			Category:       f.rule,
+			Message:        f.msg,
+			SuggestedFixes: f.fixes,
+		})
+	}
+}
+
+func overlaps(x, y finding) bool {
+	if x.pos == y.pos {
+		return true
+	}
+	return x.pos < y.end && y.pos < x.end
+}
+
+// position converts p with the pass's FileSet.
+func (a *analyzer) position(p token.Pos) token.Position {
+	if !p.IsValid() {
+		return token.Position{}
+	}
+	return a.pass.Fset.Position(p)
+}
+
+// isTestFile reports whether f is a _test.go file.
+func (a *analyzer) isTestFile(f *ast.File) bool {
+	tf := a.pass.Fset.File(f.Pos())
+	return tf != nil && strings.HasSuffix(tf.Name(), "_test.go")
+}
+
+// scanDirectives walks every comment of f once. A //flash:remote in the doc
+// comment of a top-level function starts the analysis of that function;
+// anywhere else it is misplaced, and a second one on a function, like any
+// other //flash: comment, is malformed.
+func (a *analyzer) scanDirectives(f *ast.File) {
+	test := a.isTestFile(f)
+	docs := make(map[*ast.CommentGroup]*ast.FuncDecl)
+	for _, decl := range f.Decls {
+		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Doc != nil {
+			docs[fd.Doc] = fd
+		}
+	}
+	for _, cg := range f.Comments {
+		fd := docs[cg]
+		var first *ast.Comment
+		for _, c := range cg.List {
+			switch directive.Classify(c.Text) {
+			case directive.None:
+				continue
+			case directive.Unknown:
+				_, errs := directive.Parse(c.Text, c.Pos())
+				for _, e := range errs {
+					a.report(nil, e.Rule, e.Pos, e.End, nil, "%s", e.Message)
+				}
+				continue
+			}
+			prefixEnd := c.Pos() + token.Pos(len(directive.Prefix))
+			switch {
+			case test:
+				a.report(nil, rules.MisplacedDirective, c.Pos(), prefixEnd, nil,
+					"misplaced //flash:remote in a _test.go file: generated handlers cannot import test code")
+			case fd == nil:
+				a.report(nil, rules.MisplacedDirective, c.Pos(), prefixEnd, nil,
+					"misplaced //flash:remote %s: only top-level functions can be remote", where(f, cg, c))
+			case first != nil:
+				a.report(a.funcs[len(a.funcs)-1].fn, rules.DirectiveSyntax, c.Pos(), prefixEnd, nil,
+					"second //flash:remote on %s: a function takes one directive", fd.Name.Name)
+			default:
+				first = c
+				a.addFunction(f, fd, c)
+			}
+		}
+	}
+}
+
+// where describes the place of a misplaced directive c of comment group cg.
+func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) string {
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Doc == cg && d.Recv != nil {
+				return "on method " + methodName(d)
+			}
+			if d.Pos() <= c.Pos() && c.Pos() < d.End() {
+				if d.Recv != nil {
+					return "inside method " + methodName(d)
+				}
+				return "inside function " + d.Name.Name
+			}
+		case *ast.GenDecl:
+			if d.Doc == cg || specDoc(d, cg) {
+				return "on a " + d.Tok.String() + " declaration"
+			}
+			if d.Pos() <= c.Pos() && c.Pos() < d.End() {
+				return "inside a " + d.Tok.String() + " declaration"
+			}
+		}
+	}
+	return "not attached to a function"
+}
+
+func specDoc(d *ast.GenDecl, cg *ast.CommentGroup) bool {
+	for _, s := range d.Specs {
+		switch s := s.(type) {
+		case *ast.ValueSpec:
+			if s.Doc == cg {
+				return true
+			}
+		case *ast.TypeSpec:
+			if s.Doc == cg {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func methodName(d *ast.FuncDecl) string {
+	if d.Recv == nil || len(d.Recv.List) == 0 {
+		return d.Name.Name
+	}
+	return "(" + types.ExprString(d.Recv.List[0].Type) + ")." + d.Name.Name
+}
