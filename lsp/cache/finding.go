@@ -68,7 +68,11 @@ type Checker interface {
 	// value's Extra.
 	CheckPackage(in *CheckInput) (*Analysis, error)
 	// ModuleRules runs the rules that need every package of the module.
-	ModuleRules(pkgs []*Package) []Finding
+	// It also returns the packages' models joined into one project
+	// (functions linked to resources of other packages); it must not
+	// modify the models it is given, which other goroutines may be
+	// reading.
+	ModuleRules(pkgs []*Package) ([]Finding, []*model.Package)
 }
 
 // Analysis is what a Checker found in one package.

@@ -82,23 +82,17 @@ type Snapshot struct {
 	Checked []string
 	// LoadErrors are problems of loading the module that have no position.
 	LoadErrors []string
+	// Models are the packages' models joined by the whole-module step,
+	// sorted by import path: what hover, completion and generate read.
+	Models []*model.Package
+	// Path and GoVersion are the module path and go directive.
+	Path, GoVersion string
 
 	owner map[string]*Package
 }
 
 // PackageOf returns the package that contains filename, or nil.
 func (s *Snapshot) PackageOf(filename string) *Package { return s.owner[filename] }
-
-// Models returns the model of every package, sorted by import path.
-func (s *Snapshot) Models() []*model.Package {
-	var out []*model.Package
-	for _, p := range sortedPackages(s.Packages) {
-		if p.Model != nil {
-			out = append(out, p.Model)
-		}
-	}
-	return out
-}
 
 // HasErrors reports whether any finding of the snapshot is an error; when
 // ignoreCompile is set, compile errors do not count.
@@ -161,6 +155,7 @@ type Module struct {
 	pkgs     map[string]*Package // checked packages
 	dirty    map[string]bool     // packages that must be re-checked
 	moduleFs []Finding           // whole-module findings of the last run
+	joined   []*model.Package
 	last     *Snapshot
 }
 
@@ -265,7 +260,7 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 
 	reloaded := false
 	if !m.loaded || m.needReload {
-		if err := m.load(ctx, overlays); err != nil {
+		if err := m.load(context.WithoutCancel(ctx), overlays); err != nil {
 			return nil, err
 		}
 		reloaded = true
@@ -280,7 +275,7 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 				continue
 			}
 			if m.importsChanged(mp, overlays) {
-				if err := m.load(ctx, overlays); err != nil {
+				if err := m.load(context.WithoutCancel(ctx), overlays); err != nil {
 					return nil, err
 				}
 				break
@@ -326,7 +321,7 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 
 	all := sortedPackages(m.pkgs)
 	if len(checked) > 0 || m.last == nil {
-		m.moduleFs = m.checker.ModuleRules(all)
+		m.moduleFs, m.joined = m.checker.ModuleRules(all)
 	}
 	m.last = m.snapshot(checked)
 	return m.last, nil
@@ -341,6 +336,9 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 		Checked:    checked,
 		LoadErrors: m.loadErrs,
 		owner:      make(map[string]*Package),
+		Models:     m.joined,
+		Path:       m.path,
+		GoVersion:  m.goVersion,
 	}
 	for path, p := range m.pkgs {
 		s.Packages[path] = p
@@ -356,15 +354,36 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 		s.Findings[f.File] = append(s.Findings[f.File], f)
 	}
 	for name, fs := range s.Findings {
-		slices.SortStableFunc(fs, func(a, b Finding) int {
-			if a.Start != b.Start {
-				return a.Start - b.Start
-			}
-			return strings.Compare(a.Rule, b.Rule)
-		})
-		s.Findings[name] = fs
+		s.Findings[name] = dedupe(fs)
 	}
 	return s
+}
+
+// dedupe sorts the findings of one file and keeps at most one finding per
+// token: of the flash findings that start at the same offset, the one whose
+// rule comes first in the rule table. Compile errors are kept, once each.
+func dedupe(fs []Finding) []Finding {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		if pa, pb := rules.Precedence(a.Rule), rules.Precedence(b.Rule); pa != pb {
+			return pa - pb
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	out := fs[:0:0]
+	for i, f := range fs {
+		if i > 0 {
+			prev := out[len(out)-1]
+			if f.Start == prev.Start && (f.Rule != rules.Compile && prev.Rule != rules.Compile ||
+				f.Rule == prev.Rule && f.Message == prev.Message) {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // load runs go/packages for the module's metadata, and a second time for
@@ -789,4 +808,6 @@ func sortedPackages(m map[string]*Package) []*Package {
 type compileOnly struct{}
 
 func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
-func (compileOnly) ModuleRules([]*Package) []Finding            { return nil }
+func (compileOnly) ModuleRules([]*Package) ([]Finding, []*model.Package) {
+	return nil, nil
+}

@@ -1,0 +1,219 @@
+package lsp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/codegen"
+	"github.com/flash-lsp/flash-lsp/lsp/cache"
+)
+
+const (
+	generateKind    protocol.CodeActionKind = "source.generate.flash"
+	generateCommand                         = "flash.generate"
+	generateTitle                           = "Flash: generate handlers and manifest"
+)
+
+// codeAction offers the quick fixes of the findings in the range (the
+// SuggestedFixes `flash-lsp check` has) and the generate source action.
+func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, error) {
+	var params protocol.CodeActionParams
+	if err := decode(raw, &params); err != nil {
+		return nil, err
+	}
+	actions := []protocol.CodeAction{}
+	dc, err := s.docAt(ctx, params.TextDocument.URI, params.Range.Start)
+	if err != nil {
+		return nil, err
+	}
+	if dc.ms == nil {
+		return actions, nil
+	}
+	want := func(kind protocol.CodeActionKind) bool {
+		if len(params.Context.Only) == 0 {
+			return true
+		}
+		for _, o := range params.Context.Only {
+			if kind == o || strings.HasPrefix(string(kind), string(o)+".") {
+				return true
+			}
+		}
+		return false
+	}
+
+	snap := dc.snap
+	if want(protocol.QuickFix) && snap != nil {
+		f := snap.Files[dc.filename]
+		// Fixes are offsets into the analysed text: offer them only when
+		// that is still the text of the buffer.
+		if f != nil && bytes.Equal(f.Content, dc.text) {
+			end, err := dc.m.offset(params.Range.End)
+			if err != nil {
+				end = dc.off
+			}
+			for _, finding := range snap.Findings[dc.filename] {
+				if len(finding.Fixes) == 0 || finding.End < dc.off || finding.Start > end {
+					continue
+				}
+				diag := s.diagnostic(snap, dc.m, finding)
+				for _, fix := range finding.Fixes {
+					edit := s.workspaceEdit(snap, fix)
+					if edit == nil {
+						continue
+					}
+					actions = append(actions, protocol.CodeAction{
+						Title:       fix.Message,
+						Kind:        protocol.QuickFix,
+						Diagnostics: []protocol.Diagnostic{diag},
+						IsPreferred: len(finding.Fixes) == 1,
+						Edit:        edit,
+					})
+				}
+			}
+		}
+	}
+	if want(generateKind) {
+		actions = append(actions, protocol.CodeAction{
+			Title: generateTitle,
+			Kind:  generateKind,
+			Command: &protocol.Command{
+				Title:     generateTitle,
+				Command:   generateCommand,
+				Arguments: []any{map[string]string{"uri": string(dc.uri)}},
+			},
+		})
+	}
+	return actions, nil
+}
+
+// workspaceEdit converts a fix; nil when a file it edits is unknown.
+func (s *Server) workspaceEdit(snap *cache.Snapshot, fix cache.Fix) *protocol.WorkspaceEdit {
+	changes := map[protocol.DocumentURI][]protocol.TextEdit{}
+	for _, e := range fix.Edits {
+		m := s.mapperFor(snap, e.File)
+		if m == nil {
+			return nil
+		}
+		uri := pathToURI(e.File)
+		changes[uri] = append(changes[uri], protocol.TextEdit{Range: m.rng(e.Start, e.End), NewText: e.NewText})
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	return &protocol.WorkspaceEdit{Changes: changes}
+}
+
+// executeCommand runs flash.generate.
+func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, error) {
+	var params struct {
+		Command   string            `json:"command"`
+		Arguments []json.RawMessage `json:"arguments"`
+	}
+	if err := decode(raw, &params); err != nil {
+		return nil, err
+	}
+	if params.Command != generateCommand {
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q", params.Command)
+	}
+	var arg struct {
+		URI protocol.DocumentURI `json:"uri"`
+	}
+	if len(params.Arguments) != 1 || json.Unmarshal(params.Arguments[0], &arg) != nil || arg.URI == "" {
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, `flash.generate takes [{"uri": "<file or folder URI in the module>"}]`)
+	}
+	path, err := uriToPath(arg.URI)
+	if err != nil {
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
+	}
+	ms := s.moduleFor(path, true)
+	if ms == nil {
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "flash.generate: no go.mod above %s", path)
+	}
+	s.schedule(ms, nil)
+	release(ctx) // generating takes a while: let other messages through
+	snap := ms.current(ctx, path, snapshotWait*10)
+	if snap == nil {
+		msg := "Flash: cannot generate: the module " + ms.mod.Dir + " could not be analysed"
+		s.showMessage(protocol.MessageTypeError, msg)
+		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, msg)
+	}
+	msg, err := s.generate(ctx, snap)
+	if err != nil {
+		s.showMessage(protocol.MessageTypeError, "Flash: "+err.Error())
+		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, err.Error())
+	}
+	s.showMessage(protocol.MessageTypeInfo, "Flash: "+msg)
+	return nil, nil
+}
+
+// generate writes the handlers and manifest of the snapshot's module with
+// package codegen, the generator `flash-lsp generate` uses. Like it, it
+// refuses while error findings other than compile errors exist, and it
+// refuses while a buffer of the module has unsaved changes, since the
+// generated code must match the files on disk.
+func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, error) {
+	if f, bad := snap.HasErrors(true); bad {
+		rel := f.File
+		if r, err := filepath.Rel(snap.Module.Dir, f.File); err == nil {
+			rel = r
+		}
+		line := 0
+		if file := snap.Files[f.File]; file != nil {
+			line = int(newMapper(file.Content).position(f.Start).Line) + 1
+		}
+		return "", fmt.Errorf("not generating: fix the errors first (%s:%d: %s [%s])", rel, line, f.Message, f.Rule)
+	}
+	s.mu.Lock()
+	var unsaved []string
+	for name, d := range s.docs {
+		if !snap.Module.Contains(name) {
+			continue
+		}
+		if disk, err := os.ReadFile(name); err != nil || !bytes.Equal(disk, d.text) {
+			unsaved = append(unsaved, filepath.Base(name))
+		}
+	}
+	s.mu.Unlock()
+	if len(unsaved) > 0 {
+		slices.Sort(unsaved)
+		return "", fmt.Errorf("not generating: save %s first", strings.Join(unsaved, ", "))
+	}
+
+	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path}
+	seen := map[*model.Resource]bool{}
+	for _, mp := range snap.Models {
+		for _, r := range mp.Resources {
+			if !seen[r] {
+				seen[r] = true
+				p.Resources = append(p.Resources, r)
+			}
+		}
+		p.Functions = append(p.Functions, mp.Functions...)
+	}
+	for _, f := range p.Functions {
+		if f.Resource != nil && !seen[f.Resource] {
+			seen[f.Resource] = true
+			p.Resources = append(p.Resources, f.Resource)
+		}
+	}
+	res, err := codegen.Generate(p, codegen.Options{})
+	if err != nil {
+		return "", fmt.Errorf("generating: %w", err)
+	}
+	changes, err := res.Write()
+	if err != nil {
+		return "", fmt.Errorf("writing generated files: %w", err)
+	}
+	return fmt.Sprintf("generated %d handlers and manifest (%d functions, %d files changed)",
+		len(res.Handlers), res.Functions, len(changes)), nil
+}

@@ -1,0 +1,345 @@
+package lsp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+	"github.com/flash-lsp/flash-lsp/lsp/cache"
+)
+
+// moduleState runs one module's analysis in a background goroutine. An
+// edit cancels the run in progress and asks for a new one; runs never
+// overlap, so diagnostics are computed from the newest text.
+type moduleState struct {
+	s    *Server
+	mod  *cache.Module
+	kick chan struct{}
+
+	mu        sync.Mutex
+	cancel    context.CancelFunc // of the run in progress
+	first     []string           // files to publish first in the next run
+	stopped   bool
+	published map[string]string // filename → JSON of the last diagnostics sent
+	ready     chan struct{}     // closed after the first completed run
+	readyOnce sync.Once
+	updated   chan struct{} // closed and replaced after each completed run
+}
+
+func newModuleState(s *Server, mod *cache.Module) *moduleState {
+	ms := &moduleState{
+		s:         s,
+		mod:       mod,
+		kick:      make(chan struct{}, 1),
+		published: make(map[string]string),
+		ready:     make(chan struct{}),
+		updated:   make(chan struct{}),
+	}
+	go ms.loop()
+	return ms
+}
+
+// schedule asks for a new analysis run of ms; files are published first.
+func (s *Server) schedule(ms *moduleState, files []string) {
+	if ms == nil {
+		return
+	}
+	ms.mu.Lock()
+	if ms.stopped {
+		ms.mu.Unlock()
+		return
+	}
+	ms.first = append(ms.first, files...)
+	if ms.cancel != nil {
+		ms.cancel()
+	}
+	ms.mu.Unlock()
+	select {
+	case ms.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (ms *moduleState) stop() {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	ms.stopped = true
+	if ms.cancel != nil {
+		ms.cancel()
+	}
+}
+
+// snapshot waits for the first analysis of the module to finish (or ctx)
+// and returns the latest snapshot.
+func (ms *moduleState) snapshot(ctx context.Context) (*cache.Snapshot, error) {
+	select {
+	case <-ms.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return ms.mod.Snapshot(), nil
+}
+
+// current waits until the module's snapshot reflects the current text of
+// filename (its open buffer, if any), for at most timeout, and returns the
+// newest snapshot it has. The snapshot may be nil when the module never
+// loaded.
+func (ms *moduleState) current(ctx context.Context, filename string, timeout time.Duration) *cache.Snapshot {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	select {
+	case <-ms.ready:
+	case <-ctx.Done():
+		return nil
+	case <-deadline.C:
+		return nil
+	}
+	for {
+		ms.mu.Lock()
+		updated := ms.updated
+		ms.mu.Unlock()
+		snap := ms.mod.Snapshot()
+		if snap == nil {
+			return nil
+		}
+		doc, open := ms.s.document(filename)
+		f := snap.Files[filename]
+		if !open || f == nil || bytes.Equal(f.Content, doc.text) {
+			return snap
+		}
+		select {
+		case <-updated:
+		case <-ctx.Done():
+			return snap
+		case <-deadline.C:
+			return snap
+		}
+	}
+}
+
+func (ms *moduleState) loop() {
+	s := ms.s
+	for {
+		select {
+		case <-ms.kick:
+		case <-s.ctx.Done():
+			return
+		}
+		ctx, cancel := context.WithCancel(s.ctx)
+		ms.mu.Lock()
+		if ms.stopped {
+			ms.mu.Unlock()
+			cancel()
+			return
+		}
+		ms.cancel = cancel
+		first := ms.first
+		ms.first = nil
+		ms.mu.Unlock()
+
+		overlays, versions := s.overlays(ms.mod)
+		snap, err := ms.mod.Analyze(ctx, overlays)
+		cancel()
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				// A newer edit is pending; keep its priority files.
+				ms.mu.Lock()
+				ms.first = append(first, ms.first...)
+				ms.mu.Unlock()
+				continue
+			}
+			s.log.Printf("analysing %s: %v", ms.mod.Dir, err)
+			s.showMessage(protocol.MessageTypeError, "flash-lsp: "+err.Error())
+			ms.readyOnce.Do(func() { close(ms.ready) })
+			continue
+		}
+		ms.readyOnce.Do(func() { close(ms.ready) })
+		ms.mu.Lock()
+		close(ms.updated)
+		ms.updated = make(chan struct{})
+		ms.mu.Unlock()
+		ms.publish(snap, versions, first)
+	}
+}
+
+// overlays copies the open buffers of mod's files, with their versions.
+func (s *Server) overlays(mod *cache.Module) (map[string][]byte, map[string]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	overlays := make(map[string][]byte)
+	versions := make(map[string]int32)
+	for name, d := range s.docs {
+		if !mod.Contains(name) || cache.Ignored(name) {
+			continue
+		}
+		if owner := s.modules[mod.Dir]; owner != nil {
+			// A file of a nested module belongs to that module.
+			if inner := s.deepestModuleDir(name); inner != mod.Dir {
+				continue
+			}
+		}
+		overlays[name] = d.text
+		versions[name] = d.version
+	}
+	return overlays, versions
+}
+
+// deepestModuleDir returns the root of the loaded module nearest to name;
+// s.mu is held.
+func (s *Server) deepestModuleDir(name string) string {
+	best := ""
+	for dir, ms := range s.modules {
+		if ms.mod.Contains(name) && len(dir) > len(best) {
+			best = dir
+		}
+	}
+	return best
+}
+
+// publish sends the diagnostics of snap: for every file of a re-checked
+// package, every file whose diagnostics changed (a conflict in another
+// package), and every file that had diagnostics and has none now. Files of
+// open buffers whose version moved on are skipped: a newer run publishes
+// them.
+func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, first []string) {
+	s := ms.s
+	want := map[string]bool{}
+	for _, path := range snap.Checked {
+		if p := snap.Packages[path]; p != nil {
+			for _, f := range p.Files {
+				want[f.Name] = true
+			}
+		}
+	}
+	for name := range snap.Findings {
+		want[name] = true
+	}
+	ms.mu.Lock()
+	for name := range ms.published {
+		want[name] = true
+	}
+	ms.mu.Unlock()
+
+	var order []string
+	seen := map[string]bool{}
+	for _, f := range first {
+		if want[f] && !seen[f] {
+			order = append(order, f)
+			seen[f] = true
+		}
+	}
+	var rest []string
+	for name := range want {
+		if !seen[name] {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	order = append(order, rest...)
+
+	checked := map[string]bool{}
+	for _, path := range snap.Checked {
+		if p := snap.Packages[path]; p != nil {
+			for _, f := range p.Files {
+				checked[f.Name] = true
+			}
+		}
+	}
+
+	for _, name := range order {
+		diags := s.diagnostics(snap, name)
+		data, _ := json.Marshal(diags)
+		ms.mu.Lock()
+		prev, had := ms.published[name]
+		ms.mu.Unlock()
+		if had && prev == string(data) && !checked[name] {
+			continue
+		}
+		if !had && len(diags) == 0 && !checked[name] {
+			continue
+		}
+		params := &protocol.PublishDiagnosticsParams{URI: pathToURI(name), Diagnostics: diags}
+		if v, open := versions[name]; open {
+			// Only the newest version of a buffer gets diagnostics.
+			if d, ok := s.document(name); !ok || d.version != v {
+				continue
+			}
+			if v > 0 {
+				params.Version = uint32(v)
+			}
+		}
+		ms.mu.Lock()
+		if len(diags) == 0 {
+			delete(ms.published, name)
+		} else {
+			ms.published[name] = string(data)
+		}
+		ms.mu.Unlock()
+		s.notify(protocol.MethodTextDocumentPublishDiagnostics, params)
+	}
+}
+
+// diagnostics converts the findings of one file. It never returns nil: an
+// empty list clears the file's diagnostics.
+func (s *Server) diagnostics(snap *cache.Snapshot, name string) []protocol.Diagnostic {
+	out := []protocol.Diagnostic{}
+	findings := snap.Findings[name]
+	if len(findings) == 0 {
+		return out
+	}
+	m := s.mapperFor(snap, name)
+	if m == nil {
+		return out
+	}
+	for _, f := range findings {
+		out = append(out, s.diagnostic(snap, m, f))
+	}
+	return out
+}
+
+// diagnostic converts one finding, positioned with m (its file's mapper).
+func (s *Server) diagnostic(snap *cache.Snapshot, m *mapper, f cache.Finding) protocol.Diagnostic {
+	d := protocol.Diagnostic{
+		Range:    m.rng(f.Start, f.End),
+		Severity: protocol.DiagnosticSeverityError,
+		Code:     f.Rule,
+		Source:   "flash",
+		Message:  f.Message,
+	}
+	if f.Severity == rules.Warning {
+		d.Severity = protocol.DiagnosticSeverityWarning
+	}
+	if f.Rule == rules.Compile {
+		d.Source = "flash (compile)"
+	}
+	for _, r := range f.Related {
+		rm := m
+		if r.File != f.File {
+			rm = s.mapperFor(snap, r.File)
+		}
+		if rm == nil {
+			continue
+		}
+		d.RelatedInformation = append(d.RelatedInformation, protocol.DiagnosticRelatedInformation{
+			Location: protocol.Location{URI: pathToURI(r.File), Range: rm.rng(r.Start, r.End)},
+			Message:  r.Message,
+		})
+	}
+	return d
+}
+
+// mapperFor returns a mapper for the analysed content of name.
+func (s *Server) mapperFor(snap *cache.Snapshot, name string) *mapper {
+	f := snap.Files[name]
+	if f == nil {
+		return nil
+	}
+	return newMapper(f.Content)
+}

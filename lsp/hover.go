@@ -1,0 +1,212 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+)
+
+// hover describes a directive: the resource, its route and the request it
+// takes, with an example curl.
+func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
+	var params protocol.HoverParams
+	if err := decode(raw, &params); err != nil {
+		return nil, err
+	}
+	dc, err := s.docAt(ctx, params.TextDocument.URI, params.Position)
+	if err != nil {
+		return nil, err
+	}
+	da := findDirective(dc.m, dc.off)
+	if da == nil || dc.off < da.start {
+		return nil, nil
+	}
+	line := int(dc.m.position(da.start).Line) + 1
+	fn := functionAt(dc.snap, dc.filename, line)
+	var res *model.Resource
+	if fn != nil && fn.Resource != nil {
+		res = fn.Resource
+	} else if da.d.Resource != nil {
+		res = resolveResource(dc.snap, dc.filename, da.d.Resource.Value)
+	}
+	if res == nil {
+		if da.d.Resource == nil {
+			return nil, nil
+		}
+		return &protocol.Hover{
+			Contents: protocol.MarkupContent{Kind: protocol.Markdown,
+				Value: fmt.Sprintf("`%s` does not name a Flash resource (yet)", da.d.Resource.Value)},
+			Range: rangePtr(dc.m.rng(offsetOf(da.d.Resource.Pos), offsetOf(da.d.Resource.End))),
+		}, nil
+	}
+	rng := dc.m.rng(da.start, da.start+len(da.text))
+	if f := da.fieldAt(dc.off); f != nil {
+		rng = dc.m.rng(offsetOf(f.Pos), offsetOf(f.End))
+	}
+	return &protocol.Hover{
+		Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: describe(res, fn, da)},
+		Range:    &rng,
+	}, nil
+}
+
+func rangePtr(r protocol.Range) *protocol.Range { return &r }
+
+// describe renders the hover text of a directive.
+func describe(res *model.Resource, fn *model.Function, da *directiveAt) string {
+	var b strings.Builder
+	state := "deployed"
+	if res.Live() {
+		state = "live"
+	}
+	kind := "queue"
+	if res.LoadBalanced() {
+		kind = "load-balanced"
+	}
+	name := res.Name
+	if name == "" {
+		name = res.Var
+	}
+	fmt.Fprintf(&b, "**Flash resource `%s`** — `runtime.%s` (%s, %s)\n\n", name, res.Type, kind, state)
+	fmt.Fprintf(&b, "Declared as `%s` in `%s`; manifest type `%s`.\n\n", res.Var, res.Pkg, res.ResourceType())
+
+	method, path := "", ""
+	if da.d.Method != nil {
+		method = da.d.Method.Value
+	}
+	if da.d.Path != nil {
+		path = da.d.Path.Value
+	}
+	if fn != nil {
+		if fn.Method != "" {
+			method = fn.Method
+		}
+		if fn.Path != "" {
+			path = fn.Path
+		}
+	}
+	funcName := ""
+	if fn != nil {
+		funcName = fn.Name
+	}
+
+	switch {
+	case res.LoadBalanced() && method != "" && path != "":
+		fmt.Fprintf(&b, "**Route:** `%s %s`", method, path)
+		if funcName != "" {
+			fmt.Fprintf(&b, " → `%s`", funcName)
+		}
+		b.WriteString("\n\n")
+	case res.LoadBalanced():
+		b.WriteString("**Route:** missing: load-balanced resources need `method=` and `path=`\n\n")
+	default:
+		fmt.Fprintf(&b, "**Queue job:** `POST /runsync` with `{\"input\": {\"function_name\": %q, ...}}`\n\n", funcName)
+	}
+
+	if fn == nil {
+		return b.String()
+	}
+	if len(fn.Params) > 0 {
+		b.WriteString("**Request:**\n\n| parameter | in | Go type |\n|---|---|---|\n")
+		for _, p := range fn.Params {
+			opt := ""
+			if p.Optional {
+				opt = " (optional)"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | `%s`%s |\n", p.Name, p.In, p.TypeString, opt)
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("**Request:** no parameters\n\n")
+	}
+	if fn.ResultString != "" {
+		fmt.Fprintf(&b, "**Response:** `%s`\n\n", fn.ResultString)
+	}
+	b.WriteString("**Example:**\n\n```sh\n")
+	b.WriteString(exampleCurl(res, fn, method, path))
+	b.WriteString("\n```\n")
+	return b.String()
+}
+
+var pathVar = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}`)
+
+// exampleCurl is a request against `flash-lsp run` on its default port.
+func exampleCurl(res *model.Resource, fn *model.Function, method, path string) string {
+	const base = "http://localhost:8000"
+	if !res.LoadBalanced() || method == "" || path == "" {
+		kwargs := map[string]json.RawMessage{}
+		for _, p := range fn.Params {
+			kwargs[p.Name] = exampleValue(p)
+		}
+		input := map[string]any{"function_name": fn.Name, "kwargs": kwargs}
+		body, _ := json.Marshal(map[string]any{"input": input})
+		return fmt.Sprintf("curl -X POST %s/runsync \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'", base, body)
+	}
+	byName := map[string]*model.Param{}
+	for _, p := range fn.Params {
+		byName[p.Name] = p
+	}
+	url := pathVar.ReplaceAllStringFunc(path, func(v string) string {
+		name := pathVar.FindStringSubmatch(v)[1]
+		if p := byName[name]; p != nil {
+			return strings.Trim(string(exampleValue(p)), `"`)
+		}
+		return name
+	})
+	var query []string
+	body := map[string]json.RawMessage{}
+	for _, p := range fn.Params {
+		switch p.In {
+		case model.InQuery:
+			query = append(query, p.Name+"="+strings.Trim(string(exampleScalar(p)), `"`))
+		case model.InBody, model.InArg:
+			body[p.Name] = exampleValue(p)
+		}
+	}
+	if len(query) > 0 {
+		url += "?" + strings.Join(query, "&")
+	}
+	cmd := fmt.Sprintf("curl -X %s '%s%s'", method, base, url)
+	if model.QueryMethod(method) || len(body) == 0 && !bodyMethod(method) {
+		return cmd
+	}
+	data, _ := json.Marshal(body)
+	return cmd + fmt.Sprintf(" \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'", data)
+}
+
+func bodyMethod(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
+
+// exampleValue is a JSON placeholder for a parameter, from its Go type.
+func exampleValue(p *model.Param) json.RawMessage {
+	t := strings.TrimPrefix(p.TypeString, "*")
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return json.RawMessage("[]")
+	case strings.HasPrefix(t, "map["):
+		return json.RawMessage("{}")
+	}
+	return exampleScalar(p)
+}
+
+func exampleScalar(p *model.Param) json.RawMessage {
+	t := strings.TrimPrefix(strings.TrimPrefix(p.TypeString, "*"), "[]")
+	switch t {
+	case "string":
+		return json.RawMessage(`"example"`)
+	case "bool":
+		return json.RawMessage("true")
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr":
+		return json.RawMessage("1")
+	case "float32", "float64":
+		return json.RawMessage("1.5")
+	}
+	if p.Bind == model.BindText {
+		return json.RawMessage(`"example"`)
+	}
+	return json.RawMessage("{}")
+}
