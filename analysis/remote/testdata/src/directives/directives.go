@@ -5,39 +5,48 @@ import "github.com/flash-lsp/flash-lsp/runtime"
 
 var API = runtime.LoadBalancer{Name: "api"} // want API:`resource LoadBalancer "api"`
 
-// want +1 `unknown key "metod": did you mean "method"\?`
+// want +2 `unknown key "metod": did you mean "method"\?`
+//
 //flash:remote API metod=POST path=/a
 func A() {}
 
-// want +1 `malformed field "junk": want key=value`
+// want +2 `malformed field "junk": want key=value`
+//
 //flash:remote API method=POST path=/b junk
 func B() {}
 
-// want +1 `empty value for path`
+// want +2 `empty value for path`
+//
 //flash:remote API method=POST path=
 func C() {}
 
-// want +1 `duplicate key method`
+// want +2 `duplicate key method`
+//
 //flash:remote API method=POST method=GET path=/d
 func D() {}
 
-// want +1 `missing resource`
+// want +2 `missing resource`
+//
 //flash:remote
 func E() {}
 
-// want +1 `missing resource: the first field`
+// want +2 `missing resource: the first field`
+//
 //flash:remote method=POST path=/f
 func F() {}
 
-// want +1 `unknown directive //flash:remtoe: did you mean //flash:remote\?`
+// want +2 `unknown directive //flash:remtoe: did you mean //flash:remote\?`
+//
 //flash:remtoe API method=POST path=/g
 func G() {}
 
-// want +1 `unknown directive //flash:remotes`
+// want +2 `unknown directive //flash:remotes`
+//
 //flash:remotes API
 func G2() {}
 
-// want +2 `second //flash:remote on H: a function takes one directive`
+// want +3 `second //flash:remote on H: a function takes one directive`
+//
 //flash:remote API method=POST path=/h
 //flash:remote API method=PUT path=/h2
 func H() {}
@@ -48,27 +57,31 @@ func I() {}
 
 // J's directive sits at the top of its doc comment: any line counts.
 //
-//flash:remote API method=POST path=/j
-//
 // More documentation.
+//
+//flash:remote API method=POST path=/j
 func J() {}
 
 // T is a type.
 type T struct{}
 
-// want +1 `misplaced //flash:remote on method \(T\)\.M: only top-level functions can be remote`
+// want +2 `misplaced //flash:remote on method \(T\)\.M: only top-level functions can be remote`
+//
 //flash:remote API method=POST path=/m
 func (T) M() {}
 
-// want +1 `misplaced //flash:remote on method \(\*T\)\.P`
+// want +2 `misplaced //flash:remote on method \(\*T\)\.P`
+//
 //flash:remote API method=POST path=/p
 func (*T) P() {}
 
-// want +1 `misplaced //flash:remote on a type declaration`
+// want +2 `misplaced //flash:remote on a type declaration`
+//
 //flash:remote API
 type U struct{}
 
-// want +1 `misplaced //flash:remote on a var declaration`
+// want +2 `misplaced //flash:remote on a var declaration`
+//
 //flash:remote API
 var V = 1
 

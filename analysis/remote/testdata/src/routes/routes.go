@@ -14,25 +14,30 @@ var Q = runtime.Serverless{Name: "q"} // want Q:`resource Serverless "q"`
 // Filter is not a query value.
 type Filter struct{ Term string }
 
-// want +1 `CreateOrder on load-balanced resource API needs method= and path=`
+// want +2 `CreateOrder on load-balanced resource API needs method= and path=`
+//
 //flash:remote API
 func CreateOrder(ctx context.Context, id string) error { return nil }
 
-// want +1 `GetHTTPStatus on load-balanced resource API needs method= and path=`
+// want +2 `GetHTTPStatus on load-balanced resource API needs method= and path=`
+//
 //flash:remote API
 func GetHTTPStatus(ctx context.Context) (int, error) { return 0, nil }
 
-// want +1 `UpdateUser on load-balanced resource API needs path=`
+// want +2 `UpdateUser on load-balanced resource API needs path=`
+//
 //flash:remote API method=PUT
 func UpdateUser(name string) error { return nil }
 
-// want +1 `ListUsers on load-balanced resource API needs method=`
+// want +2 `ListUsers on load-balanced resource API needs method=`
+//
 //flash:remote API	path=/users
 func ListUsers() ([]string, error) { return nil, nil }
 
 // Ping's kebab path is reserved: no fix.
 //
-// want +1 `Ping on load-balanced resource API needs method= and path=`
+// want +2 `Ping on load-balanced resource API needs method= and path=`
+//
 //flash:remote API
 func Ping() {}
 
@@ -47,51 +52,63 @@ func Taken2() {}
 
 // TakenToo would conflict with Taken once fixed: no fix.
 //
-// want +1 `TakenToo on load-balanced resource API needs method=`
+// want +2 `TakenToo on load-balanced resource API needs method=`
+//
 //flash:remote API path=/taken
 func TakenToo() {}
 
-// want +1 `method=POST on Enqueue is ignored: Q is a queue resource \(Serverless\)` `path=/q on Enqueue is ignored`
+// want +2 `method=POST on Enqueue is ignored: Q is a queue resource \(Serverless\)` `path=/q on Enqueue is ignored`
+//
 //flash:remote Q method=POST path=/q
 func Enqueue(x int) error { return nil }
 
-// want +1 `bad method "get" for Lower: want one of GET, POST, PUT, DELETE, PATCH \(upper case\)`
+// want +2 `bad method "get" for Lower: want one of GET, POST, PUT, DELETE, PATCH \(upper case\)`
+//
 //flash:remote API method=get path=/lower
 func Lower() {}
 
-// want +1 `bad method "FETCH" for Fetch`
+// want +2 `bad method "FETCH" for Fetch`
+//
 //flash:remote API method=FETCH path=/fetch
 func Fetch() {}
 
-// want +1 `bad path "items" for NoSlash: must start with /`
+// want +2 `bad path "items" for NoSlash: must start with /`
+//
 //flash:remote API method=GET path=items
 func NoSlash() {}
 
-// want +1 `bad path "/trailing/" for Trailing: must not end with /`
+// want +2 `bad path "/trailing/" for Trailing: must not end with /`
+//
 //flash:remote API method=GET path=/trailing/
 func Trailing() {}
 
-// want +1 `bad path "/a\?b" for Query: must not contain '\?'`
+// want +2 `bad path "/a\?b" for Query: must not contain '\?'`
+//
 //flash:remote API method=GET path=/a?b
 func Query() {}
 
-// want +1 `bad path "/a#b" for Fragment: must not contain '#'`
+// want +2 `bad path "/a#b" for Fragment: must not contain '#'`
+//
 //flash:remote API method=GET path=/a#b
 func Fragment() {}
 
-// want +1 `bad path "/a//b" for DoubleSlash: must not contain //`
+// want +2 `bad path "/a//b" for DoubleSlash: must not contain //`
+//
 //flash:remote API method=GET path=/a//b
 func DoubleSlash() {}
 
-// want +1 `bad path "/a/./b" for Dot: segment "\." can never match`
+// want +2 `bad path "/a/./b" for Dot: segment "\." can never match`
+//
 //flash:remote API method=GET path=/a/./b
 func Dot() {}
 
-// want +1 `bad path "/a/\.\." for DotDot: segment "\.\." can never match`
+// want +2 `bad path "/a/\.\." for DotDot: segment "\.\." can never match`
+//
 //flash:remote API method=GET path=/a/..
 func DotDot() {}
 
-// want +1 `bad path "/a/%zz" for Percent: stray %`
+// want +2 `bad path "/a/%zz" for Percent: stray %`
+//
 //flash:remote API method=GET path=/a/%zz
 func Percent() {}
 
@@ -100,47 +117,58 @@ func Percent() {}
 //flash:remote API method=GET path=/a%20b/{v:[a-z]+\.txt?}/{w:.+}
 func Escaped(v, w string) {}
 
-// want +1 `bad path "/a/{v:\(x\|y\)}" for Capture: rejected by the router: route /a/{v:\(x\|y\)} contains capture groups`
+// want +2 `bad path "/a/{v:\(x\|y\)}" for Capture: rejected by the router: route /a/{v:\(x\|y\)} contains capture groups`
+//
 //flash:remote API method=GET path=/a/{v:(x|y)}
 func Capture(v string) {}
 
-// want +1 `bad path "/a/{v" for Unbalanced: unbalanced braces`
+// want +2 `bad path "/a/{v" for Unbalanced: unbalanced braces`
+//
 //flash:remote API method=GET path=/a/{v
 func Unbalanced(v string) {}
 
-// want +1 `bad path "/a/{v:\[}" for BadRegexp: rejected by the router: error parsing regexp`
+// want +2 `bad path "/a/{v:\[}" for BadRegexp: rejected by the router: error parsing regexp`
+//
 //flash:remote API method=GET path=/a/{v:[}
 func BadRegexp(v string) {}
 
-// want +1 `bad path "/a/{:x}" for NoName: variable "{:x}" has no name`
+// want +2 `bad path "/a/{:x}" for NoName: variable "{:x}" has no name`
+//
 //flash:remote API method=GET path=/a/{:x}
 func NoName() {}
 
-// want +1 `path /execute of Execute is reserved: every load-balanced handler serves /execute itself`
+// want +2 `path /execute of Execute is reserved: every load-balanced handler serves /execute itself`
+//
 //flash:remote API method=POST path=/execute
 func Execute(x int) {}
 
-// want +1 `path /ping of Health is reserved`
+// want +2 `path /ping of Health is reserved`
+//
 //flash:remote API method=GET path=/ping
 func Health() {}
 
-// want +1 `path /manifest of Manifesto is reserved`
+// want +2 `path /manifest of Manifesto is reserved`
+//
 //flash:remote API method=GET path=/manifest
 func Manifesto() {}
 
-// want +1 `path variable {name} of GET /users/{id}/{name} has no parameter of that name in GetUser`
+// want +2 `path variable {name} of GET /users/{id}/{name} has no parameter of that name in GetUser`
+//
 //flash:remote API method=GET path=/users/{id}/{name}
 func GetUser(id int) {}
 
-// want +1 `path variable {id} appears twice in /dup/{id}/{id}`
+// want +2 `path variable {id} appears twice in /dup/{id}/{id}`
+//
 //flash:remote API method=GET path=/dup/{id}/{id}
 func Dup(id int) {}
 
-// want +1 `path variable {filter} of GET /bad/{filter} binds parameter filter of type routes.Filter: want string, bool, integer, float or encoding.TextUnmarshaler`
+// want +2 `path variable {filter} of GET /bad/{filter} binds parameter filter of type routes.Filter: want string, bool, integer, float or encoding.TextUnmarshaler`
+//
 //flash:remote API method=GET path=/bad/{filter}
 func BadVar(filter Filter) {}
 
-// want +1 `path variable {p} of POST /ptr/{p} binds parameter p of type \*int`
+// want +2 `path variable {p} of POST /ptr/{p} binds parameter p of type \*int`
+//
 //flash:remote API method=POST path=/ptr/{p}
 func PtrVar(p *int) {}
 
@@ -155,12 +183,14 @@ func Purge(ids [][]string, m map[string]int) {} // want `parameter ids of Purge`
 //flash:remote API method=PATCH path=/patch/{id}
 func Patch(id int64, filter Filter, m map[string]int, tags []string) {}
 
-// want +1 `path variable {nope} of GET /café/{nope} has no parameter of that name in Café`
+// want +2 `path variable {nope} of GET /café/{nope} has no parameter of that name in Café`
+//
 //flash:remote API method=GET path=/café/{nope}
 func Café(ünïcode string) {}
 
 // An unknown resource hides every route rule.
 //
-// want +1 `unknown resource Nope for Hidden: did you mean API\?`
+// want +2 `unknown resource Nope for Hidden: did you mean API\?`
+//
 //flash:remote Nope method=get path=items/
 func Hidden() {}
