@@ -232,7 +232,7 @@ func WriteArchive(dest string, entries []ArchiveEntry, modTime time.Time) (size 
 			os.Remove(tmp.Name())
 		}
 	}()
-	gz, err := gzip.NewWriterLevel(tmp, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(tmp, gzip.DefaultCompression)
 	if err != nil {
 		return 0, fmt.Errorf("creating archive: %w", err)
 	}
