@@ -127,8 +127,9 @@ func (a *analyzer) report(fn *model.Function, rule string, pos, end token.Pos, f
 }
 
 // flush reports at most one finding per token: where findings overlap, the
-// first in rules.Precedence order wins. A function is Valid when no
-// error-severity finding concerns it, reported or not.
+// first in rules.Precedence order wins. A function is Valid when its
+// resource resolved and no error-severity finding concerns it, reported or
+// not.
 func (a *analyzer) flush() {
 	invalid := make(map[*model.Function]bool)
 	for _, f := range a.findings {
@@ -137,7 +138,7 @@ func (a *analyzer) flush() {
 		}
 	}
 	for _, fn := range a.pkg.Functions {
-		fn.Valid = !invalid[fn]
+		fn.Valid = !invalid[fn] && fn.Resource != nil
 	}
 
 	byRank := slices.Clone(a.findings)

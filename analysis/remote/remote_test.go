@@ -19,3 +19,15 @@ func TestDirectives(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), remote.Analyzer, "routes")
 }
+
+func TestResources(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), remote.Analyzer, "resources")
+}
+
+func TestSignature(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), remote.Analyzer, "sig", "mainpkg")
+}
+
+func TestBroken(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), remote.Analyzer, "broken")
+}

@@ -270,7 +270,7 @@ func (a *analyzer) checkConfig(lr *localResource) {
 			}
 		case "ScalerType":
 			switch v := s.Value.(string); {
-			case v != "QUEUE_DELAY" && v != "REQUEST_COUNT":
+			case v != "" && v != "QUEUE_DELAY" && v != "REQUEST_COUNT":
 				bad(e, "ScalerType %q is not QUEUE_DELAY or REQUEST_COUNT", v)
 			case v == "QUEUE_DELAY" && r.LoadBalanced():
 				bad(e, "ScalerType QUEUE_DELAY does not apply to load-balanced %s: use REQUEST_COUNT", r.Type)
@@ -322,6 +322,9 @@ func (a *analyzer) resolve(f *ast.File, fn *model.Function, field *directive.Fie
 	v, ok := obj.(*types.Var)
 	if !ok {
 		return notResource("%s is a %s, not a resource variable", field.Value, objectKind(obj))
+	}
+	if !typeKnown(v.Type()) {
+		return nil // a compile error, which the compiler reports
 	}
 	if pkg == nil {
 		lr := a.local[v]
@@ -426,13 +429,21 @@ func (a *analyzer) importedAs(f *ast.File, name string) *types.Package {
 // resource in scope: this package's resource literals and the exported
 // resource literals of the packages f imports.
 func (a *analyzer) unknownResource(f *ast.File, fn *model.Function, field *directive.Field) {
+	// A qualifier that names an import narrows the search to that package.
+	qual, _, qualified := strings.Cut(field.Value, ".")
+	narrow := qualified && a.importedAs(f, qual) != nil
 	var candidates []string
-	for _, lr := range a.local {
-		if lr.res.Literal {
-			candidates = append(candidates, lr.res.Var)
+	if !narrow {
+		for _, lr := range a.local {
+			if lr.res.Literal {
+				candidates = append(candidates, lr.res.Var)
+			}
 		}
 	}
 	for name, pkg := range a.imports(f) {
+		if narrow && name != qual {
+			continue
+		}
 		scope := pkg.Scope()
 		for _, n := range scope.Names() {
 			v, ok := scope.Lookup(n).(*types.Var)
@@ -459,4 +470,16 @@ func (a *analyzer) unknownResource(f *ast.File, fn *model.Function, field *direc
 	}
 	a.report(fn, rules.UnknownResource, field.Pos, field.End, []analysis.SuggestedFix{fix},
 		"unknown resource %s for %s: did you mean %s?", field.Value, fn.Name, best)
+}
+
+// typeKnown reports whether t is free of type errors at its top level.
+func typeKnown(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	b, ok := types.Unalias(t).(*types.Basic)
+	return !ok || b.Kind() != types.Invalid
 }
