@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -160,6 +161,9 @@ func JSON(in *Input, name string, dst any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return &BindError{Param: name, Msg: strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &BindError{Param: name, Msg: "invalid JSON: data after the value"}
 	}
 	return nil
 }

@@ -1,0 +1,222 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func textInput(name string, vals ...string) *Input {
+	return &Input{fields: []field{{name: name, text: vals}}}
+}
+
+func jsonInput(name, raw string) *Input {
+	return &Input{fields: []field{{name: name, raw: json.RawMessage(raw), isJSON: true}}}
+}
+
+type nameT string
+type flagT bool
+type smallT int8
+type idsT []uint32
+
+// bindCase runs one bind call and compares the outcome.
+type bindCase struct {
+	name string
+	run  func() (any, error)
+	want any    // the bound value, when errHas is ""
+	errH string // substring of the *BindError
+}
+
+func checkBind(t *testing.T, tests []bindCase) {
+	t.Helper()
+	for _, tt := range tests {
+		got, err := tt.run()
+		if tt.errH != "" {
+			var be *BindError
+			if !errors.As(err, &be) || !strings.Contains(err.Error(), tt.errH) {
+				t.Errorf("%s: got %v (%v), want a *BindError containing %q", tt.name, got, err, tt.errH)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %#v, %v; want %#v", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+func bindOne[T any](bind func(*Input, string, *T) error, in *Input) func() (any, error) {
+	return func() (any, error) {
+		var v T
+		err := bind(in, "p", &v)
+		return v, err
+	}
+}
+
+func TestBindScalars(t *testing.T) {
+	checkBind(t, []bindCase{
+		{"string text", bindOne(String[string], textInput("p", "a b")), "a b", ""},
+		{"named string json", bindOne(String[nameT], jsonInput("p", `"x\"y\u00e9"`)), nameT(`x"yé`), ""},
+		{"string json fast path", bindOne(String[string], jsonInput("p", `"plain"`)), "plain", ""},
+		{"string from number", bindOne(String[string], jsonInput("p", `5`)), nil, `parameter "p": want a string, got a number`},
+		{"missing", bindOne(String[string], &Input{}), nil, `parameter "p": required parameter is missing`},
+		{"null", bindOne(String[string], jsonInput("p", `null`)), nil, "required"},
+		{"empty query value is a value", bindOne(String[string], textInput("p", "")), "", ""},
+		{"bool text", bindOne(Bool[flagT], textInput("p", "T")), flagT(true), ""},
+		{"bool json", bindOne(Bool[bool], jsonInput("p", `false`)), false, ""},
+		{"bool json string", bindOne(Bool[bool], jsonInput("p", `"true"`)), nil, "want a boolean, got a string"},
+		{"int8 text", bindOne(Int[smallT], textInput("p", "-128")), smallT(-128), ""},
+		{"int8 overflow", bindOne(Int[smallT], textInput("p", "128")), nil, "128 overflows runtime.smallT"},
+		{"int64 json", bindOne(Int[int64], jsonInput("p", `-9223372036854775808`)), int64(-9223372036854775808), ""},
+		{"int64 overflow json", bindOne(Int[int64], jsonInput("p", `9223372036854775808`)), nil, "overflows int64"},
+		{"int text plus", bindOne(Int[int], textInput("p", "+5")), 5, ""},
+		{"int json plus", bindOne(Int[int], jsonInput("p", `+5`)), nil, "want a number"},
+		{"int json exponent", bindOne(Int[int], jsonInput("p", `1e3`)), nil, "want an integer, got 1e3"},
+		{"int json leading zero", bindOne(Int[int], jsonInput("p", `05`)), nil, "want a number"},
+		{"int text garbage", bindOne(Int[int], textInput("p", "5x")), nil, `want an integer, got "5x"`},
+		{"uint negative", bindOne(Uint[uint], jsonInput("p", `-1`)), nil, "want a non-negative integer"},
+		{"uintptr", bindOne(Uint[uintptr], textInput("p", "42")), uintptr(42), ""},
+		{"uint8 overflow", bindOne(Uint[uint8], jsonInput("p", `256`)), nil, "256 overflows uint8"},
+		{"float32", bindOne(Float[float32], jsonInput("p", `1.5e2`)), float32(150), ""},
+		{"float32 overflow", bindOne(Float[float32], textInput("p", "1e39")), nil, "overflows float32"},
+		{"float64 json int", bindOne(Float[float64], jsonInput("p", `-0`)), 0.0, ""},
+		{"float inf text", bindOne(Float[float64], textInput("p", "+Inf")), nil, "finite"},
+		{"float json string", bindOne(Float[float64], jsonInput("p", `"1"`)), nil, "want a number, got a string"},
+	})
+}
+
+func TestBindSlicesAndText(t *testing.T) {
+	when := time.Date(2026, 1, 8, 19, 12, 33, 0, time.UTC)
+	checkBind(t, []bindCase{
+		{"strings text", bindOne(Strings[[]nameT], textInput("p", "a", "b")), []nameT{"a", "b"}, ""},
+		{"strings json", bindOne(Strings[[]string], jsonInput("p", `["a", "b\n"]`)), []string{"a", "b\n"}, ""},
+		{"empty json array", bindOne(Strings[[]string], jsonInput("p", `[]`)), []string{}, ""},
+		{"strings not array", bindOne(Strings[[]string], jsonInput("p", `"a"`)), nil, "want an array, got a string"},
+		{"bools", bindOne(Bools[[]bool], textInput("p", "true", "0")), []bool{true, false}, ""},
+		{"ints element error", bindOne(Ints[[]int], jsonInput("p", `[1, "2"]`)), nil, "element 1: want a number"},
+		{"uints named", bindOne(Uints[idsT], textInput("p", "1", "2")), idsT{1, 2}, ""},
+		{"uints text error", bindOne(Uints[idsT], textInput("p", "1", "x")), nil, `value 2: want a non-negative integer, got "x"`},
+		{"floats", bindOne(Floats[[]float32], jsonInput("p", `[1, 2.5]`)), []float32{1, 2.5}, ""},
+		{"texts", bindOne(Texts[[]level], textInput("p", "low", "high")), []level{1, 2}, ""},
+		{"texts json", bindOne(Texts[[]level], jsonInput("p", `["high"]`)), []level{2}, ""},
+		{"texts json Unmarshaler", bindOne(Texts[[]time.Time], jsonInput("p", `["2026-01-08T19:12:33Z"]`)), []time.Time{when}, ""},
+		{"text", func() (any, error) { var l level; err := Text(textInput("p", "high"), "p", &l); return l, err }, level(2), ""},
+		{"text json string", func() (any, error) { var l level; err := Text(jsonInput("p", `"low"`), "p", &l); return l, err }, level(1), ""},
+		{"text json number", func() (any, error) { var l level; err := Text(jsonInput("p", `1`), "p", &l); return l, err }, nil, "want a string"},
+		{"text time json", func() (any, error) {
+			var v time.Time
+			err := Text(jsonInput("p", `"2026-01-08T19:12:33Z"`), "p", &v)
+			return v, err
+		}, when, ""},
+		{"text time bad", func() (any, error) { var v time.Time; err := Text(textInput("p", "yesterday"), "p", &v); return v, err }, nil, `parameter "p"`},
+		{"json struct", func() (any, error) {
+			var v item
+			err := JSON(jsonInput("p", `{"id": "a", "verbose": true}`), "p", &v)
+			return v, err
+		}, item{"a", true}, ""},
+		{"json unknown nested field", func() (any, error) { var v item; err := JSON(jsonInput("p", `{"idx": "a"}`), "p", &v); return v, err }, nil, `unknown field "idx"`},
+		{"json trailing data", func() (any, error) { var v []int; err := JSON(jsonInput("p", `[1] [2]`), "p", &v); return v, err }, nil, "data after the value"},
+		{"json from text", func() (any, error) { var v []int; err := JSON(textInput("p", "[1,2]"), "p", &v); return v, err }, []int{1, 2}, ""},
+		{"json string from text", func() (any, error) { var v string; err := JSON(textInput("p", "hello"), "p", &v); return v, err }, "hello", ""},
+		{"json missing", func() (any, error) { var v any; err := JSON(&Input{}, "p", &v); return v, err }, nil, "required"},
+	})
+}
+
+func TestHas(t *testing.T) {
+	in := &Input{fields: []field{
+		{name: "q", text: []string{""}},
+		{name: "none", text: nil},
+		{name: "n", raw: json.RawMessage("null"), isJSON: true},
+		{name: "z", raw: json.RawMessage("0"), isJSON: true},
+	}}
+	for name, want := range map[string]bool{"q": true, "none": false, "n": false, "z": true, "absent": false} {
+		if got := in.Has(name); got != want {
+			t.Errorf("Has(%q) = %v", name, got)
+		}
+	}
+	var zero Input
+	if zero.Has("x") {
+		t.Error("zero Input has x")
+	}
+}
+
+// FuzzRouteBinding sends random bodies and query strings through the
+// handler: every answer is a result or a clean 4xx, never a panic or 500.
+func FuzzRouteBinding(f *testing.F) {
+	for _, seed := range []struct{ body, query string }{
+		{`{"x": 5, "y": 3}`, "names=a&names=b"},
+		{`{"text": "hi", "options": {"a": 1}}`, "names=a&limit=-3&scores=1e3&level=low"},
+		{`{"x": 1e400, "y": -0}`, "names=%zz&limit="},
+		{`[`, "verbose=maybe"},
+		{`{"X": null}`, ";;&&=="},
+		{"\x00\xff", "scores=NaN&scores=-Inf"},
+	} {
+		f.Add(seed.body, seed.query)
+	}
+	s, err := NewLoadBalancer(App{Resource: LiveLoadBalancer{Name: "api"}, Functions: testFunctions(nil)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	s.Logger = discardLogger()
+	s.MaxBodyBytes = 4096
+	f.Fuzz(func(t *testing.T, body, query string) {
+		for _, target := range []struct{ method, path string }{
+			{"POST", "/api/process"}, {"PUT", "/transform/upper"}, {"GET", "/search"}, {"GET", "/items/x"}, {"POST", "/execute"},
+		} {
+			req := httptest.NewRequest(target.method, "http://h"+target.path, strings.NewReader(body))
+			req.URL.RawQuery = query
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			switch rec.Code {
+			case http.StatusOK, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			default:
+				t.Fatalf("%s %s?%s body %q: status %d %s", target.method, target.path, query, body, rec.Code, rec.Body)
+			}
+			if rec.Code != http.StatusNoContent && !json.Valid(rec.Body.Bytes()) {
+				t.Fatalf("%s %s: invalid JSON answer %q", target.method, target.path, rec.Body)
+			}
+		}
+	})
+}
+
+// FuzzExecute runs random /execute envelopes and queue inputs: each is a
+// result, success true or false, never a panic.
+func FuzzExecute(f *testing.F) {
+	for _, seed := range []string{
+		`{"function_name": "ProcessData", "args": [1, 2]}`,
+		`{"function_name": "example.com/app/api.Search", "kwargs": {"names": ["a"], "limit": 5, "scores": [1.5], "level": "low"}}`,
+		`{"function_name": "Transform", "args": ["upper", "x", {"a": 1}]}`,
+		`null`, `[]`, `"x"`, `{"function_name": 5}`, `{"function_name": "Panic"}`,
+	} {
+		f.Add(seed)
+	}
+	reg := newRegistry(queueFunctions(nil))
+	f.Fuzz(func(t *testing.T, input string) {
+		res := reg.execute(context.Background(), json.RawMessage(input))
+		if !res.Success && res.Error == "" {
+			t.Fatalf("%q: failure without an error", input)
+		}
+		b, err := json.Marshal(res)
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("%q: result does not encode: %v", input, err)
+		}
+	})
+}
+
+func TestRouteInputUnescape(t *testing.T) {
+	fn := &Function{Name: "a.F", Params: []Param{{Name: "p", In: "path"}}}
+	if _, err := routeInput(fn, map[string]string{"p": "%zz"}, nil, nil, false); err == nil || !strings.Contains(err.Error(), `parameter "p": bad percent-encoding`) {
+		t.Errorf("bad escape: %v", err)
+	}
+	in, err := routeInput(fn, map[string]string{"p": "a%2Fb%20c"}, url.Values{}, nil, false)
+	var p string
+	if err != nil || String(in, "p", &p) != nil || p != "a/b c" {
+		t.Errorf("unescape: %q %v", p, err)
+	}
+}
