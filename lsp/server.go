@@ -111,7 +111,7 @@ func (s *Server) Run(ctx context.Context, rwc io.ReadWriteCloser) int {
 	select {
 	case <-s.exited:
 		s.conn.Close()
-		<-s.conn.Done()
+		s.awaitConnDone()
 		return s.exitCode
 	case <-s.conn.Done():
 		if err := s.conn.Err(); err != nil && !isEOF(err) {
