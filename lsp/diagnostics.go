@@ -31,7 +31,18 @@ type moduleState struct {
 	ready     chan struct{}     // closed after the first completed run
 	readyOnce sync.Once
 	updated   chan struct{} // closed and replaced after each completed run
+	lastKick  time.Time
+	burst     bool // the last two edits came within burstGap
 }
+
+// A burst of edits (a paste, a formatter, a fast typist's auto-repeat, a
+// client replaying changes) is analysed once it pauses for quiet: every
+// edit of a burst would otherwise be analysed and published in turn. A
+// lone edit is analysed at once.
+const (
+	burstGap = 20 * time.Millisecond
+	quiet    = 5 * time.Millisecond
+)
 
 func newModuleState(s *Server, mod *cache.Module) *moduleState {
 	ms := &moduleState{
@@ -57,6 +68,9 @@ func (s *Server) schedule(ms *moduleState, files []string) {
 		return
 	}
 	ms.first = append(ms.first, files...)
+	now := time.Now()
+	ms.burst = now.Sub(ms.lastKick) < burstGap
+	ms.lastKick = now
 	if ms.cancel != nil {
 		ms.cancel()
 	}
@@ -131,6 +145,20 @@ func (ms *moduleState) loop() {
 		case <-ms.kick:
 		case <-s.ctx.Done():
 			return
+		}
+		for {
+			ms.mu.Lock()
+			d := quiet - time.Since(ms.lastKick)
+			burst := ms.burst
+			ms.mu.Unlock()
+			if !burst || d <= 0 {
+				break
+			}
+			time.Sleep(d)
+		}
+		select {
+		case <-ms.kick: // absorbed by this run
+		default:
 		}
 		ctx, cancel := context.WithCancel(s.ctx)
 		ms.mu.Lock()
@@ -266,14 +294,15 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 			continue
 		}
 		params := &protocol.PublishDiagnosticsParams{URI: pathToURI(name), Diagnostics: diags}
-		if v, open := versions[name]; open {
-			// Only the newest version of a buffer gets diagnostics.
-			if d, ok := s.document(name); !ok || d.version != v {
-				continue
-			}
-			if v > 0 {
-				params.Version = uint32(v)
-			}
+		// Only the newest version of a buffer gets diagnostics; a buffer
+		// opened or closed since the run began waits for the next run.
+		v, wasOpen := versions[name]
+		d, isOpen := s.document(name)
+		if wasOpen != isOpen || isOpen && d.version != v {
+			continue
+		}
+		if isOpen && v > 0 {
+			params.Version = uint32(v)
 		}
 		ms.mu.Lock()
 		if len(diags) == 0 {
