@@ -208,9 +208,10 @@ function M.restart()
     stop_client(c)
   end
   roots = {}
+  -- A client leaves get_client_by_id once its server has exited.
   vim.wait(3000, function()
     for _, c in ipairs(clients) do
-      if not (vim.lsp.client_is_stopped and vim.lsp.client_is_stopped(c.id)) then
+      if vim.lsp.get_client_by_id(c.id) ~= nil then
         return false
       end
     end
