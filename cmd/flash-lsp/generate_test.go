@@ -208,7 +208,7 @@ func Noop(ctx context.Context) error { return nil }
 	w.expect(t, "GET", "/repeat/go?times=3&sep=-&tags=a&tags=b", "", 200, `"go-go-goab"`)
 	w.expect(t, "GET", "/repeat/a%2Fb?times=2&tags=!", "", 200, `"a/b a/b!"`)
 	w.expect(t, "GET", "/repeat/go?times=1", "", 400, "") // a slice is required too
-	w.expect(t, "GET", "/repeat/go?tags=a", "", 400, "") // times is required
+	w.expect(t, "GET", "/repeat/go?tags=a", "", 400, "")  // times is required
 	w.expect(t, "GET", "/repeat/go?times=x&tags=a", "", 400, "")
 	if code, _ := w.call(t, "PUT", "/noop", ""); code != 204 {
 		t.Errorf("PUT /noop: %d, want 204", code)
