@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +20,7 @@ import (
 	"sync"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/go/gcexportdata"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/remote"
@@ -47,6 +50,14 @@ type Config struct {
 	// SkipTests leaves out _test.go files. By default they are loaded,
 	// so that a directive in a test file is reported as misplaced.
 	SkipTests bool
+	// CacheDir, when set, is a directory where Load keeps the findings of
+	// earlier runs, keyed by everything they depend on (the flash-lsp
+	// executable, the go command's view of the module and its
+	// dependencies, and the contents of the module's files), as go vet
+	// keeps its results. On a hit Load does not type-check: Findings and
+	// the counts are restored, Cached is set, and Packages, Resources and
+	// Facts are empty. Leave it unset when the model is needed.
+	CacheDir string
 }
 
 // Project is a loaded and checked module.
@@ -65,9 +76,22 @@ type Project struct {
 	// re-checking (see CheckPackage).
 	Facts *Facts
 
-	resources []*model.Resource
-	functions map[*model.Resource][]*model.Function
+	// Cached reports that Findings come from Config.CacheDir.
+	Cached bool
+
+	resources    []*model.Resource
+	functions    map[*model.Resource][]*model.Function
+	numPackages  int
+	numFunctions int
 }
+
+// NumPackages returns the number of packages checked (external test
+// packages excluded), also when the findings come from the cache.
+func (p *Project) NumPackages() int { return p.numPackages }
+
+// NumFunctions returns the number of remote functions checked, also when
+// the findings come from the cache.
+func (p *Project) NumFunctions() int { return p.numFunctions }
 
 // Resources returns the resources of the module sorted by Name (then by
 // Ref), including resources of other modules that functions of this one
@@ -167,15 +191,19 @@ func parseGoMod(data []byte) (module, goVersion string) {
 	return module, goVersion
 }
 
-const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
-	packages.NeedImports | packages.NeedTypes | packages.NeedTypesSizes | packages.NeedSyntax |
-	packages.NeedTypesInfo | packages.NeedModule | packages.NeedForTest
+// listFields are the `go list -json` fields the loader reads.
+const listFields = "ImportPath,Name,Dir,CompiledGoFiles,Imports,ImportMap,Export,ForTest,DepOnly,Module,Error"
 
 // Load loads every package of the module containing cfg.Dir, checks it and
 // returns the project. Errors of the user's code (syntax, types, per-package
 // and whole-module rules) are Findings; Load returns an error only when
 // there is no module, the module cannot be loaded at all, or a pattern names
 // nothing in it.
+//
+// Packages of the module are parsed and type-checked from source, without
+// function bodies (the rules are about declarations; the go command's own
+// compilation, which `go list -export` runs and caches, reports the errors
+// inside bodies); everything else comes from export data.
 func Load(ctx context.Context, cfg Config) (*Project, error) {
 	dir := cfg.Dir
 	if dir == "" {
@@ -194,31 +222,26 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		patterns = []string{"./..."}
 	}
 	env := append(os.Environ(), cfg.Env...)
+	overlay, cleanup, err := writeOverlay(cfg.Overlay)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
 
-	// Resolve the named packages while the whole module loads.
+	// Resolve the named packages while the whole module is listed.
 	var (
-		named    map[string]bool // directories, nil for all
+		named    map[string]bool // directories; nil for all
 		namedErr error
 		wg       sync.WaitGroup
 	)
 	if !(dir == root && len(patterns) == 1 && patterns[0] == "./...") {
 		wg.Go(func() {
-			named, namedErr = namedDirs(ctx, dir, root, env, cfg, patterns)
+			named, namedErr = namedDirs(ctx, dir, root, modPath, env, cfg.BuildFlags, overlay, patterns)
 		})
 	}
-
-	fset := token.NewFileSet()
-	pcfg := &packages.Config{
-		Context:    ctx,
-		Mode:       loadMode,
-		Dir:        root,
-		Env:        env,
-		BuildFlags: cfg.BuildFlags,
-		Fset:       fset,
-		Tests:      !cfg.SkipTests,
-		Overlay:    cfg.Overlay,
-	}
-	pkgs, err := packages.Load(pcfg, "./...")
+	raw, listed, err := goList(ctx, root, env, cfg.BuildFlags, overlay,
+		"-json="+listFields, "-compiled=true", "-export=true", "-deps=true",
+		"-test="+strconv.FormatBool(!cfg.SkipTests), "--", "./...")
 	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("loading module %s: %w", modPath, err)
@@ -227,43 +250,49 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		return nil, namedErr
 	}
 
-	units := selectUnits(pkgs, root)
-	if len(units) == 0 {
-		if msgs := packageErrors(pkgs); len(msgs) > 0 {
-			return nil, fmt.Errorf("loading module %s: %s", modPath, strings.Join(msgs, "; "))
-		}
+	l := &loader{
+		cfg:     cfg,
+		root:    root,
+		modPath: modPath,
+		fset:    token.NewFileSet(),
+		byID:    make(map[string]*listPackage, len(listed)),
+		units:   make(map[string]*loadUnit),
+		view:    make(map[string]*types.Package),
+		sizes:   types.SizesFor("gc", goarch(env)),
 	}
+	l.selectUnits(listed)
 
 	p := &Project{Root: root, Module: modPath, GoVersion: goVersion, Facts: NewFacts()}
-	readFile := func(name string) ([]byte, error) {
-		if data, ok := cfg.Overlay[name]; ok {
-			return data, nil
-		}
-		return os.ReadFile(name)
-	}
-	analyse(units, fset, p.Facts, readFile)
-
-	var (
-		all    []*model.Package
-		found  []Finding
-		byPath = make(map[string]*model.Package)
-	)
-	for _, u := range units {
-		found = append(found, u.findings...)
-		found = append(found, compileErrors(fset, u.pkg, root)...)
-		if u.model == nil {
-			continue
-		}
-		dropTestDecls(u.model)
-		all = append(all, u.model)
-		if !u.xtest {
-			byPath[u.model.Path] = u.model
+	var found []Finding
+	var cacheFile string
+	if cfg.CacheDir != "" {
+		key, err := l.cacheKey(raw)
+		if err == nil {
+			cacheFile = filepath.Join(cfg.CacheDir, key+".gob")
+			if e, ok := readCache(cacheFile); ok {
+				p.Cached = true
+				p.numPackages, p.numFunctions = e.Packages, e.Functions
+				found = e.Findings
+			}
 		}
 	}
-	found = append(found, ModuleRules(all)...)
-	found = Merge(found)
+	if !p.Cached {
+		found = l.check()
+		for _, u := range l.order {
+			if u.model != nil && !u.xtest {
+				p.Packages = append(p.Packages, u.model)
+			}
+		}
+		slices.SortFunc(p.Packages, func(a, b *model.Package) int { return cmp.Compare(a.Path, b.Path) })
+		p.index()
+		p.numPackages, p.numFunctions = len(p.Packages), len(p.AllFunctions())
+		p.Facts = l.facts
+		if cacheFile != "" {
+			writeCache(cacheFile, cacheEntry{Findings: found, Packages: p.numPackages, Functions: p.numFunctions})
+		}
+	}
 	if named != nil {
-		kept := found[:0]
+		kept := make([]Finding, 0, len(found))
 		for _, f := range found {
 			if named[filepath.Dir(f.Pos.Filename)] {
 				kept = append(kept, f)
@@ -272,13 +301,19 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		found = kept
 	}
 	p.Findings = found
-
-	for _, m := range byPath {
-		p.Packages = append(p.Packages, m)
-	}
-	slices.SortFunc(p.Packages, func(a, b *model.Package) int { return cmp.Compare(a.Path, b.Path) })
-	p.index()
 	return p, nil
+}
+
+// goarch is the target architecture of env (the last GOARCH setting), for
+// type sizes.
+func goarch(env []string) string {
+	arch := runtime.GOARCH
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOARCH="); ok && v != "" {
+			arch = v
+		}
+	}
+	return arch
 }
 
 // index builds the resource↔function relation.
@@ -307,73 +342,97 @@ func (p *Project) index() {
 	})
 }
 
-// dropTestDecls removes from m what _test.go files declare: generated
-// handlers cannot import test code (a directive there is reported as
-// misplaced).
-func dropTestDecls(m *model.Package) {
-	m.Functions = slices.DeleteFunc(m.Functions, func(f *model.Function) bool {
-		return strings.HasSuffix(f.Pos.Filename, "_test.go")
-	})
-	m.Resources = slices.DeleteFunc(m.Resources, func(r *model.Resource) bool {
-		return strings.HasSuffix(r.Pos.Filename, "_test.go")
-	})
+// loader holds the state of one Load.
+type loader struct {
+	cfg     Config
+	root    string
+	modPath string
+	fset    *token.FileSet
+	sizes   types.Sizes
+	facts   *Facts
+
+	listed []*listPackage
+	byID   map[string]*listPackage
+	units  map[string]*loadUnit // by package path
+	order  []*loadUnit          // sorted by package path
+
+	// view holds the packages read from export data, by package path. It
+	// is filled before type-checking starts and only read afterwards.
+	view map[string]*types.Package
 }
 
-// loadUnit is one package to analyse, with its result.
+// loadUnit is one package of the module to analyse, with its results.
 type loadUnit struct {
-	pkg   *packages.Package
-	xtest bool // an external test package (p_test)
-	deps  []*loadUnit
+	lp      *listPackage
+	path    string
+	xtest   bool           // an external test package (p_test)
+	errs    []*listPackage // every listed variant of the package, for its errors
+	deps    []*loadUnit
+	imports map[string]string // import path as written → package ID
 
-	done     chan struct{}
-	model    *model.Package
-	findings []Finding
+	done      chan struct{}
+	files     []*ast.File
+	parseErrs []error
+	types     *types.Package
+	model     *model.Package
+	findings  []Finding
 }
 
-// selectUnits picks one variant of each package of the module: the test
-// variant "p [p.test]" when there is one (it holds every file of p plus its
-// in-package tests), else p itself; plus each external test package. Test
-// mains and packages under .flash are left out. The units are linked to the
-// units they import.
-func selectUnits(pkgs []*packages.Package, root string) []*loadUnit {
-	byPath := make(map[string]*loadUnit)
+// selectUnits picks one variant of each package of the main module: the
+// test variant "p [p.test]" when there is one (it holds every file of p
+// plus its in-package tests), else p itself; plus each external test
+// package. Test mains and packages under .flash are left out.
+func (l *loader) selectUnits(listed []*listPackage) {
+	l.listed = listed
 	var paths []string
-	for _, pkg := range pkgs {
-		if strings.HasSuffix(pkg.ID, ".test") || pkg.Types == nil || len(pkg.Syntax) == 0 {
-			continue // a generated test main, or nothing to analyse
-		}
-		if underFlash(filepath.Join(pkg.Dir, "x")) || !within(root, pkg.Dir) {
+	for _, lp := range listed {
+		l.byID[lp.ImportPath] = lp
+		if lp.DepOnly || lp.Module == nil || lp.Module.Path != l.modPath || strings.HasSuffix(lp.ImportPath, ".test") {
 			continue
 		}
-		variant := strings.Contains(pkg.ID, " [")
-		xtest := variant && pkg.ForTest != "" && pkg.PkgPath != pkg.ForTest
-		if variant && !xtest && pkg.ID != pkg.PkgPath+" ["+pkg.PkgPath+".test]" {
+		if underFlash(filepath.Join(lp.Dir, "x")) {
+			continue
+		}
+		path := lp.pkgPath()
+		variant := path != lp.ImportPath
+		xtest := variant && lp.ForTest != "" && path != lp.ForTest
+		if variant && !xtest && lp.ImportPath != path+" ["+path+".test]" {
 			continue // p recompiled for another package's tests
 		}
-		u, ok := byPath[pkg.PkgPath]
+		u, ok := l.units[path]
 		if !ok {
-			paths = append(paths, pkg.PkgPath)
-		} else if !variant {
-			continue // keep the test variant
-		} else if u.xtest {
-			continue
+			u = &loadUnit{path: path, done: make(chan struct{})}
+			l.units[path] = u
+			paths = append(paths, path)
 		}
-		byPath[pkg.PkgPath] = &loadUnit{pkg: pkg, xtest: xtest, done: make(chan struct{})}
+		u.errs = append(u.errs, lp)
+		if u.lp == nil || variant {
+			u.lp, u.xtest = lp, xtest // prefer the test variant
+		}
 	}
 	slices.Sort(paths)
-	units := make([]*loadUnit, 0, len(paths))
 	for _, path := range paths {
-		units = append(units, byPath[path])
-	}
-	for _, u := range units {
-		for _, imp := range u.pkg.Imports {
-			if d, ok := byPath[imp.PkgPath]; ok && d != u {
+		u := l.units[path]
+		l.order = append(l.order, u)
+		u.imports = make(map[string]string, len(u.lp.Imports))
+		for _, imp := range u.lp.Imports {
+			u.imports[imp] = imp
+		}
+		for src, id := range u.lp.ImportMap {
+			u.imports[src] = id
+		}
+		for _, id := range u.imports {
+			if d, ok := l.units[pkgPathOf(id)]; ok && d != u {
 				u.deps = append(u.deps, d)
 			}
 		}
 	}
-	breakCycles(units)
-	return units
+	breakCycles(l.order)
+}
+
+func pkgPathOf(id string) string {
+	path, _, _ := strings.Cut(id, " [")
+	return path
 }
 
 // breakCycles removes dependency edges that would close a cycle, which a
@@ -409,12 +468,16 @@ func breakCycles(units []*loadUnit) {
 	}
 }
 
-// analyse runs CheckPackage over the units, each after the units it
-// imports, using every CPU.
-func analyse(units []*loadUnit, fset *token.FileSet, facts *Facts, readFile func(string) ([]byte, error)) {
+// check parses, type-checks and analyses every unit, then applies the
+// whole-module rules, and returns all findings.
+func (l *loader) check() []Finding {
+	l.facts = NewFacts()
+	l.readExportData()
+	l.parse()
+
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for _, u := range units {
+	for _, u := range l.order {
 		wg.Go(func() {
 			defer close(u.done)
 			for _, d := range u.deps {
@@ -422,65 +485,245 @@ func analyse(units []*loadUnit, fset *token.FileSet, facts *Facts, readFile func
 			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			pkg := u.pkg
-			un := &unit{
-				fset:       fset,
-				files:      pkg.Syntax,
-				pkg:        pkg.Types,
-				info:       pkg.TypesInfo,
-				typeErrors: pkg.TypeErrors,
-				sizes:      pkg.TypesSizes,
-				readFile:   readFile,
-				facts:      facts,
-			}
-			if pkg.Module != nil {
-				un.module = &analysis.Module{Path: pkg.Module.Path, Version: pkg.Module.Version, GoVersion: pkg.Module.GoVersion}
-			}
-			u.model, u.findings = un.check(remote.Analyzer)
-			if u.model.Dir == "" {
-				u.model.Dir = pkg.Dir
-			}
+			l.checkUnit(u)
 		})
 	}
 	wg.Wait()
+
+	var found []Finding
+	var models []*model.Package
+	for _, u := range l.order {
+		found = append(found, l.compileErrors(u)...)
+		found = append(found, u.findings...)
+		if u.model != nil {
+			dropTestDecls(u.model)
+			models = append(models, u.model)
+		}
+	}
+	found = append(found, ModuleRules(models)...)
+	return Merge(found)
 }
 
-// compileErrors converts a package's load, syntax and type errors into
-// compile findings. Errors without a position are placed at the package
-// clause of its first file.
-func compileErrors(fset *token.FileSet, pkg *packages.Package, root string) []Finding {
-	var out []Finding
-	for _, e := range pkg.TypeErrors {
-		out = append(out, CompileFindings(fset, []error{e})...)
-	}
-	for _, e := range pkg.Errors {
-		if e.Kind == packages.TypeError {
-			continue // reported from TypeErrors, with exact positions
+// readExportData reads, in dependency order and before any type-checking,
+// the export data of every package outside the module that a unit imports,
+// so that the shared view is never written while a checker reads it.
+func (l *loader) readExportData() {
+	needed := make(map[string]bool)
+	for _, u := range l.order {
+		for _, id := range u.imports {
+			if _, ok := l.units[pkgPathOf(id)]; !ok {
+				needed[id] = true
+			}
 		}
-		if strings.HasPrefix(e.Msg, "# ") {
-			// The compiler's output from building export data: one error
-			// per line after the "# pkg" header. Most repeat TypeErrors
-			// and collapse with them.
-			for _, line := range strings.Split(e.Msg, "\n")[1:] {
-				if f, ok := compilerLine(fset, line, root); ok {
+	}
+	for _, lp := range l.listed { // go list -deps lists dependencies first
+		if !needed[lp.ImportPath] || lp.Export == "" || lp.ImportPath == "unsafe" {
+			continue
+		}
+		if _, ok := l.view[lp.pkgPath()]; ok && l.view[lp.pkgPath()].Complete() {
+			continue
+		}
+		if err := l.readExport(lp); err != nil {
+			continue // the import fails when type-checking, as a finding
+		}
+	}
+}
+
+func (l *loader) readExport(lp *listPackage) error {
+	f, err := os.Open(lp.Export)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return err
+	}
+	_, err = gcexportdata.Read(r, l.fset, l.view, lp.pkgPath())
+	return err
+}
+
+// parse parses the files of every unit, several at a time.
+func (l *loader) parse() {
+	type job struct {
+		u    *loadUnit
+		i    int
+		name string
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for j := range jobs {
+				f, err := l.parseFile(j.name)
+				mu.Lock()
+				j.u.files[j.i] = f
+				if err != nil {
+					j.u.parseErrs = append(j.u.parseErrs, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, u := range l.order {
+		u.files = make([]*ast.File, len(u.lp.CompiledGoFiles))
+		for i, name := range u.lp.CompiledGoFiles {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(u.lp.Dir, name)
+			}
+			jobs <- job{u, i, name}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	for _, u := range l.order {
+		u.files = slices.DeleteFunc(u.files, func(f *ast.File) bool { return f == nil })
+	}
+}
+
+func (l *loader) parseFile(name string) (*ast.File, error) {
+	src, ok := l.cfg.Overlay[name]
+	if !ok {
+		var err error
+		if src, err = os.ReadFile(name); err != nil {
+			return nil, err
+		}
+	}
+	return parser.ParseFile(l.fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
+}
+
+// checkUnit type-checks u (its dependencies are done) and analyses it.
+func (l *loader) checkUnit(u *loadUnit) {
+	info := &types.Info{
+		Types:        make(map[ast.Expr]types.TypeAndValue),
+		Defs:         make(map[*ast.Ident]types.Object),
+		Uses:         make(map[*ast.Ident]types.Object),
+		Implicits:    make(map[ast.Node]types.Object),
+		Instances:    make(map[*ast.Ident]types.Instance),
+		Scopes:       make(map[ast.Node]*types.Scope),
+		Selections:   make(map[*ast.SelectorExpr]*types.Selection),
+		FileVersions: make(map[*ast.File]string),
+	}
+	var typeErrs []types.Error
+	conf := &types.Config{
+		Importer:         importerFunc(func(path string) (*types.Package, error) { return l.importFor(u, path) }),
+		IgnoreFuncBodies: true,
+		Sizes:            l.sizes,
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				typeErrs = append(typeErrs, te)
+			}
+		},
+	}
+	if m := u.lp.Module; m != nil && m.GoVersion != "" {
+		conf.GoVersion = "go" + m.GoVersion
+	}
+	pkg := types.NewPackage(u.path, u.lp.Name)
+	_ = types.NewChecker(conf, l.fset, pkg, info).Files(u.files) // errors collected above
+	u.types = pkg
+	for _, te := range typeErrs {
+		u.parseErrs = append(u.parseErrs, te)
+	}
+
+	un := &unit{
+		fset:       l.fset,
+		files:      u.files,
+		pkg:        pkg,
+		info:       info,
+		typeErrors: typeErrs,
+		sizes:      l.sizes,
+		facts:      l.facts,
+		readFile: func(name string) ([]byte, error) {
+			if data, ok := l.cfg.Overlay[name]; ok {
+				return data, nil
+			}
+			return os.ReadFile(name)
+		},
+	}
+	if m := u.lp.Module; m != nil {
+		un.module = &analysis.Module{Path: m.Path, GoVersion: m.GoVersion}
+	}
+	u.model, u.findings = un.check(remote.Analyzer)
+	if u.model.Dir == "" {
+		u.model.Dir = u.lp.Dir
+	}
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// importFor resolves an import of u: another unit, or export data.
+func (l *loader) importFor(u *loadUnit, path string) (*types.Package, error) {
+	if path == "unsafe" {
+		return types.Unsafe, nil
+	}
+	id, ok := u.imports[path]
+	if !ok {
+		id = path
+	}
+	if d, ok := l.units[pkgPathOf(id)]; ok && d != u && d.types != nil {
+		return d.types, nil
+	}
+	if p, ok := l.view[pkgPathOf(id)]; ok && p.Complete() {
+		return p, nil
+	}
+	if lp := l.byID[id]; lp != nil && lp.Error != nil {
+		return nil, fmt.Errorf("could not import %s: %s", path, firstLine(lp.Error.Err))
+	}
+	return nil, fmt.Errorf("could not import %s", path)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// compileErrors converts the errors of u into compile findings: the
+// compiler's, then the parser's and type checker's (which collapse with
+// the compiler's at the same position), then go list's own.
+func (l *loader) compileErrors(u *loadUnit) []Finding {
+	var out []Finding
+	var other []*listPackage
+	for _, lp := range u.errs {
+		if lp.Error == nil {
+			continue
+		}
+		if strings.HasPrefix(lp.Error.Err, "# ") {
+			for _, line := range strings.Split(lp.Error.Err, "\n")[1:] {
+				if f, ok := compilerLine(l.fset, line, l.root); ok {
 					out = append(out, f)
 				}
 			}
 			continue
 		}
-		pos, ok := parsePos(fset, e.Pos, root)
+		other = append(other, lp)
+	}
+	out = append(out, CompileFindings(l.fset, u.parseErrs)...)
+	for _, lp := range other {
+		pos, ok := parsePos(l.fset, lp.Error.Pos, l.root)
 		if !ok {
-			if len(pkg.Syntax) == 0 {
+			if len(u.files) == 0 {
 				continue
 			}
-			pos = position(fset, pkg.Syntax[0].Package)
+			pos = position(l.fset, u.files[0].Package)
 		}
-		if underFlash(pos.Filename) {
-			continue
-		}
-		out = append(out, compileFinding(pos, e.Msg))
+		out = append(out, compileFinding(pos, lp.Error.Err))
 	}
-	return out
+	return dropGenerated(out)
+}
+
+// dropTestDecls removes from m what _test.go files declare: generated
+// handlers cannot import test code (a directive there is reported as
+// misplaced).
+func dropTestDecls(m *model.Package) {
+	m.Functions = slices.DeleteFunc(m.Functions, func(f *model.Function) bool {
+		return strings.HasSuffix(f.Pos.Filename, "_test.go")
+	})
+	m.Resources = slices.DeleteFunc(m.Resources, func(r *model.Resource) bool {
+		return strings.HasSuffix(r.Pos.Filename, "_test.go")
+	})
 }
 
 // compilerLine parses a line of compiler output, "file:line:col: message".
@@ -545,53 +788,35 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 	return pos, true
 }
 
-// packageErrors lists the errors of pkgs, for when nothing could be loaded.
-func packageErrors(pkgs []*packages.Package) []string {
-	var msgs []string
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for _, e := range p.Errors {
-			msgs = append(msgs, e.Error())
-		}
-	})
-	slices.Sort(msgs)
-	return slices.Compact(msgs)
+// within reports whether dir is root or below it.
+func within(root, dir string) bool {
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // namedDirs resolves patterns (relative to dir) to the directories of the
-// packages they name, which must lie in the module at root.
-func namedDirs(ctx context.Context, dir, root string, env []string, cfg Config, patterns []string) (map[string]bool, error) {
-	pkgs, err := packages.Load(&packages.Config{
-		Context:    ctx,
-		Mode:       packages.NeedName | packages.NeedFiles,
-		Dir:        dir,
-		Env:        env,
-		BuildFlags: cfg.BuildFlags,
-		Overlay:    cfg.Overlay,
-	}, patterns...)
+// packages they name, which must belong to the module modPath.
+func namedDirs(ctx context.Context, dir, root, modPath string, env, buildFlags []string, overlay string, patterns []string) (map[string]bool, error) {
+	args := append([]string{"-json=ImportPath,Dir,Module,Error,GoFiles,IgnoredGoFiles,TestGoFiles,XTestGoFiles", "--"}, patterns...)
+	_, listed, err := goList(ctx, dir, env, buildFlags, overlay, args...)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", strings.Join(patterns, " "), err)
 	}
 	dirs := make(map[string]bool)
 	var problems []string
-	for _, p := range pkgs {
-		if p.Dir == "" || len(p.GoFiles)+len(p.IgnoredFiles)+len(p.OtherFiles) == 0 && len(p.Errors) > 0 {
-			for _, e := range p.Errors {
-				problems = append(problems, e.Msg)
-			}
-			if len(p.Errors) == 0 {
-				problems = append(problems, fmt.Sprintf("package %s not found", p.PkgPath))
-			}
-			continue
+	for _, lp := range listed {
+		switch {
+		case lp.Module == nil || lp.Module.Path != modPath || !within(root, lp.Dir):
+			problems = append(problems, fmt.Sprintf("package %s is not in module %s", lp.ImportPath, modPath))
+		case lp.Error != nil && len(lp.CompiledGoFiles) == 0 && !dirHasGo(lp.Dir):
+			problems = append(problems, firstLine(lp.Error.Err))
+		default:
+			dirs[lp.Dir] = true
 		}
-		if !within(root, p.Dir) {
-			problems = append(problems, fmt.Sprintf("package %s is not in module %s", p.PkgPath, root))
-			continue
-		}
-		dirs[p.Dir] = true
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return nil, fmt.Errorf("%s", strings.Join(slices.Compact(problems), "; "))
+		return nil, errors.New(strings.Join(slices.Compact(problems), "; "))
 	}
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%s matched no packages", strings.Join(patterns, " "))
@@ -599,8 +824,11 @@ func namedDirs(ctx context.Context, dir, root string, env []string, cfg Config, 
 	return dirs, nil
 }
 
-// within reports whether dir is root or below it.
-func within(root, dir string) bool {
-	rel, err := filepath.Rel(root, dir)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+// dirHasGo reports whether dir holds a .go file.
+func dirHasGo(dir string) bool {
+	if dir == "" {
+		return false
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	return len(m) > 0
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gorilla/mux"
+
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
@@ -95,15 +97,24 @@ func routeConflicts(functions []*model.Function) []Finding {
 	}
 	groups := make(map[string]*group)
 	var order []*group
+	regexps := make(map[string]string) // compiling a template is the costly part
 	for _, f := range functions {
 		r := f.Resource
 		if r == nil || !r.LoadBalanced() || !f.PathPos.IsValid() || !model.ValidMethod(f.Method) || model.Reserved(f.Path) {
 			continue // other rules report these
 		}
-		key, err := model.RouteKey(f.Method, f.Path)
-		if err != nil {
-			continue // bad-path
+		re, ok := regexps[f.Path]
+		if !ok {
+			var err error
+			if re, err = pathRegexp(f.Path); err != nil {
+				re = "" // bad-path reports it
+			}
+			regexps[f.Path] = re
 		}
+		if re == "" {
+			continue
+		}
+		key := f.Method + " " + re
 		key = r.Ref() + " " + key
 		g := groups[key]
 		if g == nil {
@@ -291,6 +302,21 @@ func motherships(resources []*model.Resource, bad map[*model.Resource]bool) []Fi
 		bad[r] = true
 	}
 	return out
+}
+
+// pathRegexp returns the regexp gorilla/mux matches path with: two
+// templates are the same route exactly when their regexps are equal
+// (variable names do not appear in it, patterns do). A template mux rejects
+// or panics on is an error. It compiles the template once, where
+// model.RouteKey also validates it, since the per-package rules have done
+// that already.
+func pathRegexp(path string) (re string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("route template %q: %v", path, r)
+		}
+	}()
+	return mux.NewRouter().NewRoute().Path(path).GetPathRegexp()
 }
 
 // pathValue is the start of the value of f's path= field, where the

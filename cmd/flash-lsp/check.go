@@ -53,7 +53,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := project.Config{Dir: absDir, Patterns: patterns}
+	cfg := project.Config{Dir: absDir, Patterns: patterns, CacheDir: checkCacheDir()}
 	p, err := project.Load(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp check: %v\n", err)
@@ -90,8 +90,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			failing++
 		}
 	}
-	summary := fmt.Sprintf("checked %d %s in %d %s", len(p.AllFunctions()), checkPlural(len(p.AllFunctions()), "function", "functions"),
-		len(p.Packages), checkPlural(len(p.Packages), "package", "packages"))
+	summary := fmt.Sprintf("checked %d %s in %d %s", p.NumFunctions(), checkPlural(p.NumFunctions(), "function", "functions"),
+		p.NumPackages(), checkPlural(p.NumPackages(), "package", "packages"))
 	if errs+warns == 0 {
 		fmt.Fprintf(stderr, "%s: no problems\n", summary)
 	} else {
@@ -101,6 +101,24 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkCacheDir is where check keeps the findings of earlier runs, as go vet
+// does: $FLASH_LSP_CACHE, or flash-lsp/check in the user's cache directory.
+// FLASH_LSP_CACHE=off disables it.
+func checkCacheDir() string {
+	switch dir := os.Getenv("FLASH_LSP_CACHE"); dir {
+	case "off":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "flash-lsp", "check")
+	default:
+		return dir
+	}
 }
 
 // checkParseArgs parses flags that may come before, between or after the
