@@ -64,15 +64,21 @@ func session(t testing.TB, setup func(*Server)) (*client, *Server, <-chan int) {
 	}
 	code := make(chan int, 1)
 	go func() { code <- srv.Run(context.Background(), a) }()
+	c := newClient(t, b)
+	t.Cleanup(func() { b.Close() })
+	return c, srv, code
+}
+
+// newClient starts the client side of a session on conn.
+func newClient(t testing.TB, conn io.ReadWriteCloser) *client {
 	c := &client{
-		t: t, conn: b, in: bufio.NewReader(b),
+		t: t, conn: conn, in: bufio.NewReader(conn),
 		pending: make(map[string]chan *wireMsg),
 		changed: make(chan struct{}),
 		closed:  make(chan struct{}),
 	}
 	go c.readLoop()
-	t.Cleanup(func() { b.Close() })
-	return c, srv, code
+	return c
 }
 
 type testLog struct{ t testing.TB }
