@@ -580,3 +580,26 @@ func TestNeovimSession(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginLua checks lua/flash_lsp in Neovim itself: defaults shared with
+// lsp/flash_lsp.lua, option merging, root finding (nested modules, .git, no
+// marker), attaching a Go buffer that was open before setup() (lazy
+// loading), and leaving scratch and URI-named buffers alone.
+func TestPluginLua(t *testing.T) {
+	requireNvim(t)
+	root := repoRoot(t)
+	binDir, _ := buildServer(t, root)
+	proj := filepath.Join(t.TempDir(), "quickstart")
+	copyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), proj, root)
+	var res struct {
+		Steps []string `json:"steps"`
+	}
+	runNvim(t, root, binDir, proj, "unit_init.lua", map[string]any{
+		"dir":  t.TempDir(),
+		"file": filepath.Join(proj, "cpu", "cpu.go"),
+	}, &res)
+	want := []string{"config", "roots", "lazy attach", "non-file buffers", "stopped"}
+	if !slices.Equal(res.Steps, want) {
+		t.Errorf("steps %v, want %v", res.Steps, want)
+	}
+}
