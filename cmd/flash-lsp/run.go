@@ -56,16 +56,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		stop()
 		return code
 	}
-	if _, err := res.Write(); err != nil {
-		stop()
-		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-		return 1
-	}
 	resDir, name, ok := res.Resource(pos[0])
 	if !ok {
 		stop()
 		fmt.Fprintf(stderr, "flash-lsp run: no resource %q; resources: %s\n", pos[0], res.ResourceList())
 		return 2
+	}
+	if _, err := res.Write(); err != nil {
+		stop()
+		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
+		return 1
 	}
 
 	tmp, err := os.MkdirTemp("", "flash-run-")

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a process writing while the test
+// reads it.
+type syncBuffer struct {
+	mu chan struct{}
+	b  bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.b.String()
+}
+
+// TestRunServesLive: run serves a deployed resource locally with live
+// behaviour (/execute on), takes flags after the resource, and stops
+// cleanly on Ctrl-C.
+func TestRunServesLive(t *testing.T) {
+	mod := cgCopyModule(t, "quickstart")
+	port := freePort(t)
+	cmd := exec.Command(cgBinary(t), "run", "-C", mod, "test-api", "--port", fmt.Sprint(port))
+	cmd.Dir = t.TempDir()
+	stderr := newSyncBuffer()
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	h := &handlerProc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), done: done}
+	waitPing(t, h.base, done, stderr)
+	if !strings.Contains(stderr.String(), fmt.Sprintf("✓ Serving test-api on http://127.0.0.1:%d", port)) {
+		t.Errorf("run stderr lacks the serving line:\n%s", stderr)
+	}
+	h.expect(t, "GET", "/items/3", "", 200, `{"id":"3","name":"Gizmo"}`)
+	h.expect(t, "POST", "/execute", `{"function_name":"GetItem","args":["2"],"kwargs":{"verbose":true}}`, 200,
+		`{"success":true,"result":{"name":"Gadget","description":"A useful gadget."}}`)
+
+	// Ctrl-C: flash-lsp forwards it, the handler drains and exits 0.
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run exited with %v after SIGINT\n%s", err, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run did not exit after SIGINT\n%s", stderr)
+	}
+	if resp, err := http.Get(h.base + "/ping"); err == nil {
+		resp.Body.Close()
+		t.Error("the handler still serves after run exited")
+	}
+	// The deployed handler on disk is not the live variant.
+	src, _ := os.ReadFile(mod + "/.flash/handlers/test-api/main.go")
+	if strings.Contains(string(src), "runtime.LiveLoadBalancer(") || !strings.Contains(string(src), "Resource: res.API,") {
+		t.Error("run changed the deployed handler")
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	mod := cgCopyModule(t, "quickstart")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--all"}, "not yet supported"},
+		{[]string{"run"}, "exactly one RESOURCE"},
+		{[]string{"run", "a", "b"}, "exactly one RESOURCE"},
+		{[]string{"run", "x", "--port", "70000"}, "not a TCP port"},
+		{[]string{"run", "nope"}, "no resource \"nope\"; resources: 03_05_load_balancer_cpu, 03_05_load_balancer_gpu, jobs, test-api"},
+		{[]string{"build", "-o", "../x.tar.gz"}, "must be a file name"},
+		{[]string{"generate", "extra"}, "unexpected argument"},
+		{[]string{"build", "--nope"}, "flag provided but not defined"},
+	} {
+		r := cgRun(t, mod, nil, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("flash-lsp %s: exit %d, want 2 with %q\n%s", strings.Join(c.args, " "), r.code, c.want, r.stderr)
+		}
+	}
+}
