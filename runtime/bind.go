@@ -116,7 +116,7 @@ func Text(in *Input, name string, dst encoding.TextUnmarshaler) error {
 	}
 	if f.isJSON {
 		if ju, ok := dst.(json.Unmarshaler); ok {
-			if err := ju.UnmarshalJSON(f.raw); err != nil {
+			if err := ju.UnmarshalJSON([]byte(f.raw)); err != nil {
 				return &BindError{Param: name, Msg: err.Error()}
 			}
 			return nil
@@ -141,7 +141,7 @@ func JSON(in *Input, name string, dst any) error {
 	if err != nil {
 		return err
 	}
-	raw := f.raw
+	raw := []byte(f.raw)
 	if !f.isJSON {
 		if len(f.text) > 1 {
 			return &BindError{Param: name, Msg: "given more than once"}
@@ -247,7 +247,7 @@ func bindSlice[S ~[]E, E any](in *Input, name string, dst *S, parse func(isJSON 
 		return nil
 	}
 	var elems []json.RawMessage
-	if err := json.Unmarshal(f.raw, &elems); err != nil {
+	if err := json.Unmarshal([]byte(f.raw), &elems); err != nil {
 		return &BindError{Param: name, Msg: "want an array, got " + jsonKind(f.raw)}
 	}
 	out := make(S, 0, len(elems))
@@ -265,7 +265,7 @@ func bindSlice[S ~[]E, E any](in *Input, name string, dst *S, parse func(isJSON 
 // scalarText returns the one text value of f, or f's raw JSON text.
 func scalarText(f *field) (string, error) {
 	if f.isJSON {
-		return string(f.raw), nil
+		return f.raw, nil
 	}
 	if len(f.text) > 1 {
 		return "", &BindError{Param: f.name, Msg: fmt.Sprintf("given %d times, want one value", len(f.text))}
@@ -290,7 +290,7 @@ func scalarString(f *field) (string, error) {
 // jsonString decodes a JSON string literal.
 func jsonString(raw string) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return "", fmt.Errorf("want a string, got %s", jsonKind([]byte(raw)))
+		return "", fmt.Errorf("want a string, got %s", jsonKind(raw))
 	}
 	body := raw[1 : len(raw)-1]
 	if raw[len(raw)-1] == '"' && strings.IndexByte(body, '\\') < 0 && strings.IndexByte(body, '"') < 0 && utf8.ValidString(body) && !hasControl(body) {
@@ -320,7 +320,7 @@ func parseBool(isJSON bool, s string) (bool, error) {
 		case "false":
 			return false, nil
 		}
-		return false, fmt.Errorf("want a boolean, got %s", jsonKind([]byte(s)))
+		return false, fmt.Errorf("want a boolean, got %s", jsonKind(s))
 	}
 	v, err := strconv.ParseBool(s)
 	if err != nil {
@@ -384,7 +384,7 @@ func numberText(isJSON bool, s string, integer bool) (string, error) {
 	ok, isInt := jsonNumber(s)
 	switch {
 	case !ok:
-		return "", fmt.Errorf("want a number, got %s", jsonKind([]byte(s)))
+		return "", fmt.Errorf("want a number, got %s", jsonKind(s))
 	case integer && !isInt:
 		return "", fmt.Errorf("want an integer, got %s", s)
 	}

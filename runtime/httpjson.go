@@ -115,16 +115,22 @@ func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Req
 		if r.URL.Path == "/ping" {
 			level = slog.LevelDebug
 		}
-		if !l.Enabled(r.Context(), level) {
+		h := l.Handler()
+		if !h.Enabled(r.Context(), level) {
 			return
 		}
-		l.LogAttrs(r.Context(), level, "request",
+		// Build the record directly: Logger.LogAttrs would also capture
+		// the caller's pc, which a request log does not need, and that
+		// costs more than the rest of the record.
+		rec2 := slog.NewRecord(time.Now(), level, "request", 0)
+		rec2.AddAttrs(
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.size),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
+		_ = h.Handle(r.Context(), rec2)
 	}
 }
 

@@ -26,7 +26,7 @@ type Input struct {
 type field struct {
 	name   string
 	text   []string
-	raw    json.RawMessage
+	raw    string // JSON text, when isJSON
 	isJSON bool
 }
 
@@ -65,7 +65,7 @@ func (in *Input) need(name string) (*field, error) {
 	return f, nil
 }
 
-func isJSONNull(raw []byte) bool {
+func isJSONNull[B ~string | ~[]byte](raw B) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
@@ -83,22 +83,10 @@ func (e *BindError) Error() string {
 
 // routeInput builds the Input of a route call. vars are the (still
 // percent-encoded) path variables; query is nil unless the route has
-// query parameters; body is the raw request body, or nil when the method
-// carries no body parameters.
+// query parameters; body is the raw request body when hasBody (POST, PUT,
+// PATCH), whose keys must all name body parameters.
 func routeInput(fn *Function, vars map[string]string, query url.Values, body []byte, hasBody bool) (*Input, error) {
 	in := &Input{fields: make([]field, 0, len(fn.Params))}
-	var obj map[string]json.RawMessage
-	if hasBody {
-		var err error
-		if obj, err = decodeObject(body); err != nil {
-			return nil, err
-		}
-		for key := range obj {
-			if !hasParam(fn.Params, key, "body") {
-				return nil, unknownKey(fn.Params, "body", key)
-			}
-		}
-	}
 	for _, p := range fn.Params {
 		switch p.In {
 		case "path":
@@ -106,26 +94,141 @@ func routeInput(fn *Function, vars map[string]string, query url.Values, body []b
 			if !ok {
 				continue
 			}
-			v, err := url.PathUnescape(raw)
-			if err != nil {
-				return nil, &BindError{Param: p.Name, Msg: fmt.Sprintf("bad percent-encoding in path segment %q", raw)}
+			v := raw
+			if strings.IndexByte(raw, '%') >= 0 {
+				var err error
+				if v, err = url.PathUnescape(raw); err != nil {
+					return nil, &BindError{Param: p.Name, Msg: fmt.Sprintf("bad percent-encoding in path segment %q", raw)}
+				}
 			}
 			in.fields = append(in.fields, field{name: p.Name, text: []string{v}})
 		case "query":
 			if vs := query[p.Name]; len(vs) > 0 {
 				in.fields = append(in.fields, field{name: p.Name, text: vs})
 			}
-		default:
-			if raw, ok := obj[p.Name]; ok {
-				in.fields = append(in.fields, field{name: p.Name, raw: raw, isJSON: true})
+		}
+	}
+	if hasBody {
+		err := splitObject(body, func(key, value string) error {
+			if !hasParam(fn.Params, key, "body") {
+				return unknownKey(fn.Params, "body", key)
 			}
+			for i := range in.fields {
+				if in.fields[i].name == key { // a repeated key: the last wins, as in encoding/json
+					in.fields[i].raw = value
+					return nil
+				}
+			}
+			in.fields = append(in.fields, field{name: key, raw: value, isJSON: true})
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return in, nil
 }
 
-// decodeObject decodes a request body that must be a JSON object; an empty
-// body is the empty object.
+// splitObject calls fn with each key and raw value of a request body that
+// must be a JSON object; an empty body is the empty object. Keys match
+// exactly: unlike encoding/json, nothing is matched case-insensitively.
+func splitObject(body []byte, fn func(key, value string) error) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if body[0] != '{' {
+		return &BindError{Param: "body", Msg: "request body must be a JSON object, got " + jsonKind(body)}
+	}
+	if !json.Valid(body) {
+		var v any
+		err := json.Unmarshal(body, &v)
+		msg := "invalid JSON"
+		if err != nil {
+			msg += ": " + strings.TrimPrefix(err.Error(), "json: ")
+		}
+		return &BindError{Param: "body", Msg: msg}
+	}
+	// body is valid JSON from here on, so the scan need not check syntax.
+	s := string(body)
+	i := skipSpace(s, 1)
+	if s[i] == '}' {
+		return nil
+	}
+	for {
+		end := skipString(s, i)
+		key := s[i+1 : end-1]
+		if strings.IndexByte(key, '\\') >= 0 {
+			if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
+				return &BindError{Param: "body", Msg: "invalid JSON: " + err.Error()}
+			}
+		}
+		i = skipSpace(s, end)
+		i = skipSpace(s, i+1) // the ':'
+		start := i
+		i = skipValue(s, i)
+		if err := fn(key, s[start:i]); err != nil {
+			return err
+		}
+		i = skipSpace(s, i)
+		if s[i] == '}' {
+			return nil
+		}
+		i = skipSpace(s, i+1) // the ','
+	}
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string starting at s[i].
+func skipString(s string, i int) int {
+	for i++; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the index after the JSON value starting at s[i].
+func skipValue(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return skipString(s, i)
+	case '{', '[':
+		depth := 0
+		for i < len(s) {
+			switch s[i] {
+			case '"':
+				i = skipString(s, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(s) && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// decodeObject checks that a request body is a JSON object (or empty).
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -213,9 +316,9 @@ func argsInput(fn *Function, argsRaw, kwargsRaw json.RawMessage) (*Input, error)
 			if inKwargs {
 				return nil, &BindError{Param: p.Name, Msg: "given both positionally and as a keyword argument"}
 			}
-			in.fields = append(in.fields, field{name: p.Name, raw: bytes.TrimSpace(args[i]), isJSON: true})
+			in.fields = append(in.fields, field{name: p.Name, raw: string(bytes.TrimSpace(args[i])), isJSON: true})
 		} else if inKwargs {
-			in.fields = append(in.fields, field{name: p.Name, raw: bytes.TrimSpace(kw), isJSON: true})
+			in.fields = append(in.fields, field{name: p.Name, raw: string(bytes.TrimSpace(kw)), isJSON: true})
 		}
 	}
 	return in, nil
@@ -235,8 +338,8 @@ func quoteList(names []string) string {
 }
 
 // jsonKind names the kind of a JSON value for error messages.
-func jsonKind(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
+func jsonKind[B ~string | ~[]byte](b B) string {
+	raw := bytes.TrimSpace([]byte(b))
 	if len(raw) == 0 {
 		return "nothing"
 	}

@@ -55,7 +55,9 @@ type LoadBalancerServer struct {
 
 	app     App
 	reg     *registry
+	handler http.HandlerFunc // dispatch, logged
 	router  *mux.Router
+	literal map[string]map[string]http.Handler // path → method → handler, for templates without variables
 	allow   []allowRoute
 	state   atomic.Int32
 	failure atomic.Pointer[string]
@@ -102,6 +104,7 @@ func NewLoadBalancer(app App) (*LoadBalancerServer, error) {
 	if err := s.buildRoutes(); err != nil {
 		return nil, err
 	}
+	s.handler = logged(s.logger, s.dispatch)
 	return s, nil
 }
 
@@ -114,6 +117,7 @@ func (s *LoadBalancerServer) buildRoutes() (err error) {
 		}
 	}()
 	s.router = mux.NewRouter().UseEncodedPath()
+	s.literal = make(map[string]map[string]http.Handler)
 	pathOnly := mux.NewRouter().UseEncodedPath()
 	add := func(method, tpl string, h http.Handler) error {
 		methods := []string{method}
@@ -129,6 +133,14 @@ func (s *LoadBalancerServer) buildRoutes() (err error) {
 			return fmt.Errorf("route %s %s: %w", method, tpl, err)
 		}
 		s.allow = append(s.allow, allowRoute{route: pr, methods: methods})
+		if !strings.Contains(tpl, "{") {
+			if s.literal[tpl] == nil {
+				s.literal[tpl] = make(map[string]http.Handler)
+			}
+			for _, m := range methods {
+				s.literal[tpl][m] = h
+			}
+		}
 		return nil
 	}
 
@@ -271,12 +283,23 @@ func (s *LoadBalancerServer) logger() *slog.Logger {
 
 // ServeHTTP routes a request and logs it.
 func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	logged(s.logger, s.dispatch)(w, r)
+	s.handler(w, r)
 }
 
 func (s *LoadBalancerServer) dispatch(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.EscapedPath(); p != cleanPath(p) {
+	p := r.URL.EscapedPath()
+	if p != cleanPath(p) {
 		s.router.ServeHTTP(w, r) // mux redirects to the clean path
+		return
+	}
+	// A literal template is the most specific match there is: find it
+	// without running mux's regexps.
+	if h, ok := s.literal[p][r.Method]; ok {
+		if rh, ok := h.(*routeHandler); ok {
+			s.serveRoute(w, r, rh, nil)
+		} else {
+			h.ServeHTTP(w, r)
+		}
 		return
 	}
 	var m mux.RouteMatch
