@@ -45,15 +45,43 @@ type PathVar struct {
 // variable names are not an error here (mux accepts them); callers report
 // them.
 func ParsePath(path string) ([]PathVar, error) {
+	vars, _, err := parsePath(path)
+	return vars, err
+}
+
+// ParseRoute is ParsePath and RouteKey in one step, for callers that need
+// both: it runs mux's parser once.
+func ParseRoute(method, path string) (vars []PathVar, key string, err error) {
+	vars, re, err := parsePath(path)
+	if err != nil {
+		return vars, "", err
+	}
+	return vars, method + " " + re, nil
+}
+
+// parsePath checks path and returns its variables and mux's regexp for it.
+func parsePath(path string) ([]PathVar, string, error) {
 	vars, err := pathVars(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if err := checkLiteral(path, vars); err != nil {
+		return vars, "", err
+	}
+	re, err := muxRegexp(path)
+	if err != nil {
+		return vars, "", err
+	}
+	return vars, re, nil
+}
+
+// checkLiteral applies the rules mux does not enforce.
+func checkLiteral(path string, vars []PathVar) error {
 	if !strings.HasPrefix(path, "/") {
-		return vars, errors.New("must start with /")
+		return errors.New("must start with /")
 	}
 	if len(path) > 1 && strings.HasSuffix(path, "/") {
-		return vars, errors.New("must not end with /")
+		return errors.New("must not end with /")
 	}
 	// The remaining rules apply to the literal text only: a variable's
 	// pattern is a regexp and may hold '?', '.' or '%'.
@@ -69,27 +97,24 @@ func ParsePath(path string) ([]PathVar, error) {
 	for i, r := range text {
 		switch {
 		case r == '?' || r == '#':
-			return vars, fmt.Errorf("must not contain %q", r)
+			return fmt.Errorf("must not contain %q", r)
 		case unicode.IsSpace(r):
-			return vars, errors.New("must not contain white space")
+			return errors.New("must not contain white space")
 		case r == '%':
 			if i+2 >= len(text) || !isHex(text[i+1]) || !isHex(text[i+2]) {
-				return vars, errors.New("stray % (an escape is %XX)")
+				return errors.New("stray % (an escape is %XX)")
 			}
 		}
 	}
 	if strings.Contains(text, "//") {
-		return vars, errors.New("must not contain //")
+		return errors.New("must not contain //")
 	}
 	for seg := range strings.SplitSeq(text[1:], "/") {
 		if seg == "." || seg == ".." {
-			return vars, fmt.Errorf("segment %q can never match", seg)
+			return fmt.Errorf("segment %q can never match", seg)
 		}
 	}
-	if err := muxCheck(path); err != nil {
-		return vars, err
-	}
-	return vars, nil
+	return nil
 }
 
 // pathVars finds the variables of path, matching braces as mux does.
@@ -128,14 +153,9 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// muxCheck hands path to mux's own template parser. mux panics on some
-// templates (capturing groups in a variable's pattern): that is an error
-// like any other.
-func muxCheck(path string) (err error) {
-	_, err = muxRegexp(path)
-	return err
-}
-
+// muxRegexp hands path to mux's own template parser and returns the
+// regexp mux matches it with. mux panics on some templates (capturing
+// groups in a variable's pattern): that is an error like any other.
 func muxRegexp(path string) (re string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -155,12 +175,6 @@ func muxRegexp(path string) (re string, err error) {
 // /items/{key:[^/]+} are one route) but patterns do. It fails for a path
 // that ParsePath rejects.
 func RouteKey(method, path string) (string, error) {
-	if _, err := ParsePath(path); err != nil {
-		return "", err
-	}
-	re, err := muxRegexp(path)
-	if err != nil {
-		return "", err
-	}
-	return method + " " + re, nil
+	_, key, err := ParseRoute(method, path)
+	return key, err
 }

@@ -24,11 +24,12 @@ type fnInfo struct {
 	// syntaxErrs is set when the directive did not parse cleanly: the
 	// route rules then stay silent rather than cascade.
 	syntaxErrs bool
-	// method is the directive's method when valid; vars and pathOK
-	// describe its path.
-	method string
-	vars   []model.PathVar
-	pathOK bool
+	// method is the directive's method when valid; vars, pathOK and
+	// pathErr describe its path.
+	method  string
+	vars    []model.PathVar
+	pathOK  bool
+	pathErr error
 	// routeKey is set for a complete, valid route on a load-balanced
 	// resource.
 	routeKey string
@@ -95,11 +96,11 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 			fi.method = d.Method.Value
 		}
 		if d.Path != nil {
-			vars, err := model.ParsePath(d.Path.Value)
-			fi.vars, fi.pathOK = vars, err == nil
-		}
-		if fi.method != "" && fi.pathOK {
-			fi.routeKey, _ = model.RouteKey(fi.method, d.Path.Value)
+			vars, key, err := model.ParseRoute(fi.method, d.Path.Value)
+			fi.vars, fi.pathOK, fi.pathErr = vars, err == nil, err
+			if fi.method != "" && fi.pathOK {
+				fi.routeKey = key
+			}
 		}
 	}
 }
@@ -382,7 +383,7 @@ func (a *analyzer) checkRoute(fi *fnInfo, routes map[string]bool) {
 	}
 
 	if f := d.Path; f != nil {
-		if _, err := model.ParsePath(f.Value); err != nil {
+		if err := fi.pathErr; err != nil {
 			var fixes []analysis.SuggestedFix
 			fixed := f.Value
 			if !strings.HasPrefix(fixed, "/") {

@@ -28,7 +28,7 @@ var doc string
 var Analyzer = &analysis.Analyzer{
 	Name:             "flashremote",
 	Doc:              analyzerDoc(doc),
-	URL:              "https://pkg.go.dev/github.com/flash-lsp/flash-lsp/analysis/remote",
+	URL:              "https://github.com/flash-lsp/flash-lsp/tree/main/analysis/remote",
 	Requires:         []*analysis.Analyzer{inspect.Analyzer},
 	Run:              run,
 	RunDespiteErrors: true,
@@ -36,23 +36,30 @@ var Analyzer = &analysis.Analyzer{
 	FactTypes:        []analysis.Fact{new(ResourceFact)},
 }
 
-// analyzerDoc extracts the package comment of doc.go: the analyzer's
-// documentation is the package's.
+// analyzerDoc returns the "# Analyzer flashremote" section of the package
+// comment in doc.go, as the passes of golang.org/x/tools do: its first line
+// is the analyzer's title.
 func analyzerDoc(src string) string {
 	var lines []string
+	in := false
 	for line := range strings.SplitSeq(src, "\n") {
-		if strings.HasPrefix(line, "package ") {
-			break
+		text, ok := strings.CutPrefix(line, "//")
+		if !ok {
+			break // the end of the package comment
 		}
-		if rest, ok := strings.CutPrefix(line, "//"); ok {
-			lines = append(lines, strings.TrimPrefix(rest, " "))
+		text = strings.TrimPrefix(text, " ")
+		if heading, isHeading := strings.CutPrefix(text, "# "); isHeading {
+			if in {
+				break
+			}
+			in = heading == "Analyzer flashremote"
+			continue
+		}
+		if in {
+			lines = append(lines, text)
 		}
 	}
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
-	if rest, ok := strings.CutPrefix(text, "Package remote defines an Analyzer that "); ok {
-		text = rest
-	}
-	return text
+	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
 // analyzer holds the state of one run.
@@ -66,6 +73,7 @@ type analyzer struct {
 	// imported resources rebuilt from facts, by variable.
 	imported map[*types.Var]*model.Resource
 	funcs    []*fnInfo
+	jsonMemo map[types.Type]string
 }
 
 // finding is a diagnostic before deduplication.

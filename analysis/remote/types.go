@@ -85,7 +85,16 @@ func implements(t types.Type, it *types.Interface) bool {
 // returns "". It looks through exported struct fields recursively (cycles
 // allowed); a type with its own JSON or text encoding is accepted as it is.
 func (a *analyzer) jsonProblem(t types.Type) string {
-	return a.jsonWalk(t, make(map[types.Type]bool))
+	// Functions of a package share their types: remember the answers.
+	if why, ok := a.jsonMemo[t]; ok {
+		return why
+	}
+	why := a.jsonWalk(t, make(map[types.Type]bool))
+	if a.jsonMemo == nil {
+		a.jsonMemo = make(map[types.Type]string)
+	}
+	a.jsonMemo[t] = why
+	return why
 }
 
 func (a *analyzer) jsonWalk(t types.Type, seen map[types.Type]bool) string {
