@@ -220,3 +220,44 @@ func TestRouteInputUnescape(t *testing.T) {
 		t.Errorf("unescape: %q %v", p, err)
 	}
 }
+
+// FuzzSplitObject checks the body splitter against encoding/json: the
+// same keys with the same values, and an error exactly when the body is
+// not a JSON object.
+func FuzzSplitObject(f *testing.F) {
+	for _, seed := range []string{
+		``, `{}`, `{"a": 1, "b": [1, {"c": "]}"}], "d": "x\"y"}`, `{"\u0061": true, "a": null}`,
+		` { "k" : { } } `, `{"a":1,}`, `[]`, `{"a" 1}`, `{"é": "\\"}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		got := map[string]string{}
+		err := splitObject([]byte(body), func(k, v string) error {
+			got[k] = v
+			return nil
+		})
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal([]byte(body), &want)
+		if strings.TrimSpace(body) == "" {
+			want, wantErr = map[string]json.RawMessage{}, nil
+		} else if wantErr == nil && want == nil {
+			wantErr = errors.New("null is not an object")
+		}
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: splitObject error %v, encoding/json error %v", body, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: keys %v, want %v", body, got, want)
+		}
+		for k, v := range want {
+			var a, b any
+			if json.Unmarshal([]byte(got[k]), &a) != nil || json.Unmarshal(v, &b) != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("%q: key %q = %q, want %s", body, k, got[k], v)
+			}
+		}
+	})
+}

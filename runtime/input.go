@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Input holds the parameters of one call, as a generated handler's Call
@@ -158,7 +159,7 @@ func splitObject(body []byte, fn func(key, value string) error) error {
 	for {
 		end := skipString(s, i)
 		key := s[i+1 : end-1]
-		if strings.IndexByte(key, '\\') >= 0 {
+		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
 			if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
 				return &BindError{Param: "body", Msg: "invalid JSON: " + err.Error()}
 			}
