@@ -51,10 +51,7 @@ func (l *loader) cacheKey(listing []byte) (string, error) {
 		h.Write(data)
 	}
 	for _, u := range l.order {
-		for _, name := range u.lp.CompiledGoFiles {
-			if !filepath.IsAbs(name) {
-				name = filepath.Join(u.lp.Dir, name)
-			}
+		for _, name := range u.lp.sourceFiles() {
 			data, ok := l.cfg.Overlay[name]
 			if !ok {
 				if data, err = os.ReadFile(name); err != nil {

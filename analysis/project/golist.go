@@ -18,6 +18,7 @@ type listPackage struct {
 	ImportPath      string
 	Name            string
 	Dir             string
+	GoFiles         []string
 	CompiledGoFiles []string
 	Imports         []string
 	ImportMap       map[string]string
@@ -40,6 +41,24 @@ type listPackage struct {
 func (lp *listPackage) pkgPath() string {
 	path, _, _ := strings.Cut(lp.ImportPath, " [")
 	return path
+}
+
+// sourceFiles returns the absolute names of the Go files to analyse: the
+// compiled files, or the plain ones when go list could not prepare those
+// (an import that cannot be resolved stops it).
+func (lp *listPackage) sourceFiles() []string {
+	names := lp.CompiledGoFiles
+	if len(names) == 0 {
+		names = lp.GoFiles
+	}
+	out := make([]string, len(names))
+	for i, name := range names {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(lp.Dir, name)
+		}
+		out[i] = name
+	}
+	return out
 }
 
 // goList runs `go list -e -json` with args in dir and decodes its output.

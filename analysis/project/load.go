@@ -192,7 +192,7 @@ func parseGoMod(data []byte) (module, goVersion string) {
 }
 
 // listFields are the `go list -json` fields the loader reads.
-const listFields = "ImportPath,Name,Dir,CompiledGoFiles,Imports,ImportMap,Export,ForTest,DepOnly,Module,Error"
+const listFields = "ImportPath,Name,Dir,GoFiles,CompiledGoFiles,Imports,ImportMap,Export,ForTest,DepOnly,Module,Error"
 
 // Load loads every package of the module containing cfg.Dir, checks it and
 // returns the project. Errors of the user's code (syntax, types, per-package
@@ -567,8 +567,9 @@ func (l *loader) parse() {
 		})
 	}
 	for _, u := range l.order {
-		u.files = make([]*ast.File, len(u.lp.CompiledGoFiles))
-		for i, name := range u.lp.CompiledGoFiles {
+		names := u.lp.sourceFiles()
+		u.files = make([]*ast.File, len(names))
+		for i, name := range names {
 			if !filepath.IsAbs(name) {
 				name = filepath.Join(u.lp.Dir, name)
 			}
@@ -670,9 +671,9 @@ func (l *loader) importFor(u *loadUnit, path string) (*types.Package, error) {
 		return p, nil
 	}
 	if lp := l.byID[id]; lp != nil && lp.Error != nil {
-		return nil, fmt.Errorf("could not import %s: %s", path, firstLine(lp.Error.Err))
+		return nil, errors.New(strings.Join(strings.Fields(lp.Error.Err), " "))
 	}
-	return nil, fmt.Errorf("could not import %s", path)
+	return nil, errors.New("no export data")
 }
 
 func firstLine(s string) string {
@@ -797,7 +798,7 @@ func within(root, dir string) bool {
 // namedDirs resolves patterns (relative to dir) to the directories of the
 // packages they name, which must belong to the module modPath.
 func namedDirs(ctx context.Context, dir, root, modPath string, env, buildFlags []string, overlay string, patterns []string) (map[string]bool, error) {
-	args := append([]string{"-json=ImportPath,Dir,Module,Error,GoFiles,IgnoredGoFiles,TestGoFiles,XTestGoFiles", "--"}, patterns...)
+	args := append([]string{"-json=ImportPath,Dir,Module,Error,GoFiles", "--"}, patterns...)
 	_, listed, err := goList(ctx, dir, env, buildFlags, overlay, args...)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", strings.Join(patterns, " "), err)
@@ -808,7 +809,7 @@ func namedDirs(ctx context.Context, dir, root, modPath string, env, buildFlags [
 		switch {
 		case lp.Module == nil || lp.Module.Path != modPath || !within(root, lp.Dir):
 			problems = append(problems, fmt.Sprintf("package %s is not in module %s", lp.ImportPath, modPath))
-		case lp.Error != nil && len(lp.CompiledGoFiles) == 0 && !dirHasGo(lp.Dir):
+		case lp.Error != nil && len(lp.GoFiles) == 0 && !dirHasGo(lp.Dir):
 			problems = append(problems, firstLine(lp.Error.Err))
 		default:
 			dirs[lp.Dir] = true

@@ -72,16 +72,52 @@ func Generate(dir string, opts Options) error {
 	if err := opts.defaults(); err != nil {
 		return err
 	}
-	mod, err := os.ReadFile(filepath.Join(opts.Replace, "go.mod"))
+	files, err := moduleFiles(opts.Module, opts.Replace)
 	if err != nil {
-		return fmt.Errorf("workspace: reading the flash-lsp go.mod: %w", err)
+		return err
 	}
-	sum, err := os.ReadFile(filepath.Join(opts.Replace, "go.sum"))
+	files["res/res.go"] = resources(opts)
+	files["shared/shared.go"] = []byte(sharedSrc)
+	for p := range opts.Packages {
+		files[filepath.Join(pkgName(p), pkgName(p)+".go")] = pkg(opts, p)
+	}
+	return write(dir, files, true)
+}
+
+// WriteModule writes a module named module into dir: a go.mod that
+// replaces github.com/flash-lsp/flash-lsp with the directory replace (and
+// lists its requirements, so that the module builds offline), its go.sum,
+// and files (slash-separated names relative to dir → contents), which
+// are written as given, malformed or not. Tests use it to build small
+// projects.
+func WriteModule(dir, module, replace string, files map[string]string) error {
+	abs, err := filepath.Abs(replace)
 	if err != nil {
-		return fmt.Errorf("workspace: reading the flash-lsp go.sum: %w", err)
+		return fmt.Errorf("workspace: %w", err)
+	}
+	all, err := moduleFiles(module, abs)
+	if err != nil {
+		return err
+	}
+	for name, src := range files {
+		all[filepath.FromSlash(name)] = []byte(src)
+	}
+	return write(dir, all, false)
+}
+
+// moduleFiles returns go.mod and go.sum for a module that uses the
+// flash-lsp module at replace.
+func moduleFiles(module, replace string) (map[string][]byte, error) {
+	mod, err := os.ReadFile(filepath.Join(replace, "go.mod"))
+	if err != nil {
+		return nil, fmt.Errorf("workspace: reading the flash-lsp go.mod: %w", err)
+	}
+	sum, err := os.ReadFile(filepath.Join(replace, "go.sum"))
+	if err != nil {
+		return nil, fmt.Errorf("workspace: reading the flash-lsp go.sum: %w", err)
 	}
 	var gomod bytes.Buffer
-	fmt.Fprintf(&gomod, "module %s\n\ngo 1.26.0\n\nrequire github.com/flash-lsp/flash-lsp v0.0.0\n\n", opts.Module)
+	fmt.Fprintf(&gomod, "module %s\n\ngo 1.26.0\n\nrequire github.com/flash-lsp/flash-lsp v0.0.0\n\n", module)
 	// The module graph needs flash-lsp's requirements too; listing them
 	// all (indirect) keeps plain `go build` working without network.
 	if reqs := requirements(mod); len(reqs) > 0 {
@@ -91,15 +127,14 @@ func Generate(dir string, opts Options) error {
 		}
 		gomod.WriteString(")\n\n")
 	}
-	fmt.Fprintf(&gomod, "replace github.com/flash-lsp/flash-lsp => %s\n", opts.Replace)
-	files := map[string][]byte{"go.mod": gomod.Bytes(), "go.sum": sum}
-	files["res/res.go"] = resources(opts)
-	files["shared/shared.go"] = []byte(sharedSrc)
-	for p := range opts.Packages {
-		files[filepath.Join(pkgName(p), pkgName(p)+".go")] = pkg(opts, p)
-	}
+	fmt.Fprintf(&gomod, "replace github.com/flash-lsp/flash-lsp => %s\n", replace)
+	return map[string][]byte{"go.mod": gomod.Bytes(), "go.sum": sum}, nil
+}
+
+// write writes files into dir, formatting Go sources when gofmt is set.
+func write(dir string, files map[string][]byte, gofmt bool) error {
 	for name, data := range files {
-		if strings.HasSuffix(name, ".go") {
+		if gofmt && strings.HasSuffix(name, ".go") {
 			src, err := format.Source(data)
 			if err != nil {
 				return fmt.Errorf("workspace: formatting %s: %w", name, err)
