@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 )
@@ -40,8 +41,10 @@ type PathVar struct {
 // ParsePath checks a route path template the way the load-balancer router
 // (gorilla/mux) reads it, plus the rules mux does not enforce: a path starts
 // with '/', holds no '?', '#', "//" or white space, has no trailing '/'
-// (except "/" itself), no "." or ".." segment and no '%' that does not
-// start an escape. It returns the path's variables in order. Duplicate
+// (except "/" itself), no "." or ".." segment, no '%' that does not start
+// an escape, and outside variables no character that a request's escaped
+// path would carry percent-encoded (non-ASCII text, '"', '<', '|', ...),
+// since the router matches the escaped path. It returns the path's variables in order. Duplicate
 // variable names are not an error here (mux accepts them); callers report
 // them.
 func ParsePath(path string) ([]PathVar, error) {
@@ -104,6 +107,12 @@ func checkLiteral(path string, vars []PathVar) error {
 			if i+2 >= len(text) || !isHex(text[i+1]) || !isHex(text[i+2]) {
 				return errors.New("stray % (an escape is %XX)")
 			}
+		case r == '{' || r == '}':
+			// a variable's placeholder
+		case r >= utf8.RuneSelf || !pathChar(byte(r)):
+			// The router matches the escaped path, where r is
+			// percent-encoded: a literal r can never match.
+			return fmt.Errorf("%q can never match: requests carry it percent-encoded as %s", r, escapeRune(r))
 		}
 	}
 	if strings.Contains(text, "//") {
@@ -147,6 +156,66 @@ func pathVars(path string) ([]PathVar, error) {
 		return nil, errors.New("unbalanced braces")
 	}
 	return vars, nil
+}
+
+// pathChar reports whether c may appear unescaped in the escaped path of a
+// request (net/url's EscapedPath): unreserved characters, sub-delimiters,
+// ':', '@', '[', ']' and '/'.
+func pathChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@[]/", c) >= 0
+}
+
+func escapeRune(r rune) string {
+	var b strings.Builder
+	for _, c := range []byte(string(r)) {
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// RepairPath returns path with the mistakes that have one obvious repair
+// repaired: a missing leading '/' added, trailing '/' dropped, and literal
+// characters that requests carry percent-encoded (outside variables)
+// percent-encoded. The result still needs ParsePath.
+func RepairPath(path string) string {
+	vars, err := pathVars(path)
+	if err != nil {
+		vars = nil
+	}
+	var b strings.Builder
+	last := 0
+	literal := func(s string) {
+		for _, r := range s {
+			switch {
+			case r == '%' || r == '?' || r == '#' || r == '{' || r == '}' || unicode.IsSpace(r):
+				b.WriteRune(r) // no obvious repair
+			case r >= utf8.RuneSelf || !pathChar(byte(r)):
+				b.WriteString(escapeRune(r))
+			default:
+				b.WriteRune(r)
+			}
+		}
+	}
+	for _, v := range vars {
+		literal(path[last:v.Start])
+		b.WriteString(path[v.Start:v.End])
+		last = v.End
+	}
+	literal(path[last:])
+	fixed := b.String()
+	if !strings.HasPrefix(fixed, "/") {
+		fixed = "/" + fixed
+	}
+	if trimmed := strings.TrimRight(fixed, "/"); trimmed != "" {
+		fixed = trimmed
+	} else {
+		fixed = "/"
+	}
+	return fixed
 }
 
 func isHex(c byte) bool {

@@ -18,7 +18,12 @@ func TestParsePath(t *testing.T) {
 		{"/files/{name:.+}", []string{"name"}, ""},
 		{"/a%20b/{v:[a-z]+\\.txt?}", []string{"v"}, ""},
 		{"/n/{n:[0-9]{2,3}}", []string{"n"}, ""},
-		{"/café", nil, ""},
+		{"/caf%C3%A9", nil, ""},
+		{"/a!$&'()*+,;=:@[]~b", nil, ""},
+		{"/{café}", []string{"café"}, ""},
+		{"/café", nil, `'é' can never match: requests carry it percent-encoded as %C3%A9`},
+		{"/a|b", nil, `'|' can never match`},
+		{"/a\"b", nil, `can never match`},
 		{"items", nil, "must start with /"},
 		{"{id}", []string{"id"}, "must start with /"},
 		{"/items/", nil, "must not end with /"},
@@ -57,6 +62,23 @@ func TestParsePath(t *testing.T) {
 		}
 		if strings.Join(names, ",") != strings.Join(tc.vars, ",") {
 			t.Errorf("ParsePath(%q) vars = %v, want %v", tc.path, names, tc.vars)
+		}
+	}
+}
+
+func TestRepairPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"items", "/items"},
+		{"/items/", "/items"},
+		{"items//", "/items"},
+		{"/", "/"},
+		{"", "/"},
+		{"/café/{ünï}", "/caf%C3%A9/{ünï}"},
+		{"/a|b/{v:[a|b]+}", "/a%7Cb/{v:[a|b]+}"},
+		{"/a b", "/a b"}, // no obvious repair
+	} {
+		if got := RepairPath(tc.in); got != tc.want {
+			t.Errorf("RepairPath(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -36,11 +36,10 @@ type fnInfo struct {
 	params   []paramInfo
 }
 
-// paramInfo is one parameter after the context.
+// paramInfo is one named parameter after the context.
 type paramInfo struct {
 	p     *model.Param
-	ident *ast.Ident // nil for an unnamed parameter
-	expr  ast.Expr   // the parameter's type expression
+	ident *ast.Ident
 }
 
 // addFunction parses the directive c of fd, resolves its resource and adds
@@ -103,6 +102,11 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 			}
 		}
 	}
+}
+
+func validPath(p string) bool {
+	_, err := model.ParsePath(p)
+	return err == nil
 }
 
 func hasSyntaxErrAt(errs []directive.Error, f *directive.Field) bool {
@@ -200,7 +204,7 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 				continue
 			}
 			p := &model.Param{Name: ident.Name, Type: t, TypeString: a.typeString(t), Optional: isPointer(t)}
-			fi.params = append(fi.params, paramInfo{p: p, ident: ident, expr: field.Type})
+			fi.params = append(fi.params, paramInfo{p: p, ident: ident})
 			fn.Params = append(fn.Params, p)
 			if t == nil {
 				continue
@@ -385,17 +389,7 @@ func (a *analyzer) checkRoute(fi *fnInfo, routes map[string]bool) {
 	if f := d.Path; f != nil {
 		if err := fi.pathErr; err != nil {
 			var fixes []analysis.SuggestedFix
-			fixed := f.Value
-			if !strings.HasPrefix(fixed, "/") {
-				fixed = "/" + fixed
-			}
-			if len(fixed) > 1 {
-				fixed = strings.TrimRight(fixed, "/")
-				if fixed == "" {
-					fixed = "/"
-				}
-			}
-			if _, err := model.ParsePath(fixed); err == nil && fixed != f.Value {
+			if fixed := model.RepairPath(f.Value); fixed != f.Value && validPath(fixed) {
 				fixes = []analysis.SuggestedFix{{
 					Message:   "Change path to " + fixed,
 					TextEdits: []analysis.TextEdit{{Pos: f.ValuePos, End: f.End, NewText: []byte(fixed)}},

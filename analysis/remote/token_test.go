@@ -31,10 +31,11 @@ var API = runtime.LoadBalancer{Name: "ÄPI-ü", WorkersMin: -1} // want "Workers
 
 // Café — déjà vu.
 // want +1 "bad method" "path variable {nöpe}"
-//flash:remote API method=gét path=/café/{nöpe}
+//flash:remote API method=gét path=/cafe/{nöpe}
 // The directive is not the last line: any line of the doc comment counts.
 func Café(ß int) {}
 
+// want +1 "bad path"
 //flash:remote API method=GET path=/ñ/{ü}
 func Ñame(ü int, bad map[string]int) {} // want "parameter bad of Ñame"
 
@@ -71,10 +72,12 @@ func Spaced() {}
 		"bad-method gét",
 		"bad-path nöslash",
 		"path-param {nöpe}",
+		"bad-path /ñ/{ü}",
+		"  fix /ñ/{ü} -> /%C3%B1/{ü}",
 		"query-param bad",
 		"resource-config -1",
 		"unknown-key pàth",
-		"  fix nöslash -> /nöslash",
+		"  fix nöslash -> /n%C3%B6slash",
 		"  fix pàth -> path",
 		"  fix GET -> POST",
 	}

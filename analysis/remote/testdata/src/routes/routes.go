@@ -183,10 +183,15 @@ func Purge(ids [][]string, m map[string]int) {} // want `parameter ids of Purge`
 //flash:remote API method=PATCH path=/patch/{id}
 func Patch(id int64, filter Filter, m map[string]int, tags []string) {}
 
-// want +2 `path variable {nope} of GET /café/{nope} has no parameter of that name in Café`
+// want +2 `path variable {nope} of GET /caf%C3%A9/{nope} has no parameter of that name in Café`
 //
-//flash:remote API method=GET path=/café/{nope}
+//flash:remote API method=GET path=/caf%C3%A9/{nope}
 func Café(ünïcode string) {}
+
+// want +2 `bad path "/ñandú" for Ñandú: 'ñ' can never match: requests carry it percent-encoded as %C3%B1`
+//
+//flash:remote API method=GET path=/ñandú
+func Ñandú() {}
 
 // An unknown resource hides every route rule.
 //
