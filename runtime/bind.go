@@ -12,13 +12,6 @@ import (
 	"unicode/utf8"
 )
 
-// The bind functions decode parameter name of in into dst. A required
-// parameter that is absent (or JSON null) is a *BindError, as is a value
-// that is malformed or of the wrong type. Each works for every source: a
-// path variable or query value is parsed as text with strconv, integers
-// with the bit size of T (overflow is an error); a JSON value is decoded
-// strictly as JSON (a string is not a number, 1.5 is not an integer).
-
 // String binds a string parameter.
 func String[T ~string](in *Input, name string, dst *T) error {
 	f, err := in.need(name)

@@ -116,6 +116,7 @@ func (e *JobError) Error() string {
 // parameter can be passed as a pointer. When result is not nil, the
 // response's JSON is decoded into it; a 204 leaves it untouched.
 func (c *Client) Call(ctx context.Context, method, template string, args map[string]any, result any) error {
+	method = strings.ToUpper(method)
 	p, rest, err := expandPath(template, args)
 	if err != nil {
 		return err

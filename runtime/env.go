@@ -11,6 +11,7 @@ const (
 	defaultMaxBodyBytes    = 10 << 20
 	defaultShutdownTimeout = 25 * time.Second
 	readHeaderTimeout      = 10 * time.Second
+	idleTimeout            = 2 * time.Minute
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -18,6 +18,16 @@ import (
 // for POST /execute and queue jobs they come from positional args and
 // keyword kwargs, args[i] binding Params[i]. The zero Input has no
 // parameters.
+//
+// The bind functions decode parameter name into dst. A required
+// parameter that is absent (or JSON null) is a *BindError, as is a value
+// that is malformed or of the wrong type. Each works for every source: a
+// path variable or query value is parsed as text with strconv (booleans
+// with strconv.ParseBool, integers with the bit size of T, overflow being
+// an error); a JSON value is decoded strictly as JSON (a string is not a
+// number, 1.5 is not an integer). A scalar given twice in a query is an
+// error; the slice binds (Strings, Ints, ...) take repeated query keys or
+// a JSON array.
 type Input struct {
 	fields []field
 }

@@ -551,12 +551,12 @@ func ServeLoadBalancer(app App) error {
 func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn net.Listener, shutdownTimeout time.Duration) error {
 	logger := s.logger()
 	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog}
 	servers := []*http.Server{srv}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if healthLn != nil {
-		hs := &http.Server{Handler: s.HealthHandler(), ReadHeaderTimeout: readHeaderTimeout, ErrorLog: errorLog}
+		hs := &http.Server{Handler: s.HealthHandler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog}
 		servers = append(servers, hs)
 		go func() { errc <- hs.Serve(healthLn) }()
 	}

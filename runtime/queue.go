@@ -281,7 +281,7 @@ func ServeQueue(app App) error {
 // gives requests and /run jobs shutdownTimeout to finish.
 func serveQueue(ctx context.Context, s *QueueServer, ln net.Listener, shutdownTimeout time.Duration) error {
 	logger := s.logger()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout,
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -480,3 +480,27 @@ func TestWorkerErrorBody(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerShutdownTimeout: a job still running when the shutdown
+// timeout expires is cancelled, and its result is still posted.
+func TestWorkerShutdownTimeout(t *testing.T) {
+	b := newBlocker()
+	f := newFakeRunPod(t, `{"id": "stuck", "input": {"function_name": "Slow"}}`)
+	env := f.env()
+	env["FLASH_SHUTDOWN_TIMEOUT"] = "0.1"
+	stop := startWorker(t, f, b, env)
+	<-b.started
+	start := time.Now()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("stop took %v with a 100ms shutdown timeout", d)
+	}
+	f.wait(t, 1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if got := f.results["stuck"].body; !strings.Contains(got, `"success":false`) || !strings.Contains(got, "context canceled") {
+		t.Errorf("posted %q", got)
+	}
+}

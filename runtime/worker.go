@@ -105,6 +105,9 @@ type job struct {
 	Input json.RawMessage `json:"input"`
 }
 
+// postTimeout bounds the posting of one result, retries included.
+const postTimeout = time.Minute
+
 // errBackoff is a job take answered 429.
 var errBackoff = errors.New("job take: 429 too many requests")
 
@@ -244,7 +247,11 @@ func (w *worker) process(ctx context.Context, j *job) {
 		w.logger.Error("worker failed on job", slog.String("job_id", j.ID), slog.String("error", err.Error()))
 		body = w.workerError(err)
 	}
-	if err := w.post(ctx, j.ID, body); err != nil {
+	// The result is posted even when the job was cancelled by the
+	// shutdown timeout: RunPod should learn how the job ended.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+	defer cancel()
+	if err := w.post(pctx, j.ID, body); err != nil {
 		w.logger.Error("posting the job result failed", slog.String("job_id", j.ID), slog.String("error", err.Error()))
 		return
 	}
