@@ -105,10 +105,7 @@ func routeConflicts(functions []*model.Function) []Finding {
 		}
 		re, ok := regexps[f.Path]
 		if !ok {
-			var err error
-			if re, err = pathRegexp(f.Path); err != nil {
-				re = "" // bad-path reports it
-			}
+			re = cachedPathRegexp(f.Path) // "" when bad-path reports it
 			regexps[f.Path] = re
 		}
 		if re == "" {
