@@ -288,8 +288,14 @@ func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *LoadBalancerServer) dispatch(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
-	if p != cleanPath(p) {
-		s.router.ServeHTTP(w, r) // mux redirects to the clean path
+	if cp := cleanPath(p); cp != p {
+		// What mux does, with the JSON body every non-2xx answer has.
+		loc := cp
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", loc)
+		writeError(w, http.StatusMovedPermanently, "moved to the canonical path "+cp)
 		return
 	}
 	// A literal template is the most specific match there is: find it

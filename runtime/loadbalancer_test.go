@@ -164,8 +164,16 @@ func TestRoutes(t *testing.T) {
 	t.Run("unclean path redirects", func(t *testing.T) {
 		// net/http's client cleans dot segments itself; a double slash survives.
 		a := send(t, "GET", base+"//items/abc", "")
-		if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/items/abc" {
-			t.Errorf("GET //items/abc: %d Location %q", a.status, a.header.Get("Location"))
+		if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/items/abc" || !strings.Contains(a.body, `"error"`) {
+			t.Errorf("GET //items/abc: %d Location %q body %q", a.status, a.header.Get("Location"), a.body)
+		}
+		a = send(t, "GET", base+"/items//abc?verbose=1", "")
+		if a.status != http.StatusMovedPermanently || a.header.Get("Location") != "/items/abc?verbose=1" {
+			t.Errorf("GET /items//abc?verbose=1: %d Location %q", a.status, a.header.Get("Location"))
+		}
+		// A trailing slash is another path, as with mux's StrictSlash off.
+		if a = send(t, "GET", base+"/items/abc/", ""); a.status != 404 {
+			t.Errorf("GET /items/abc/: %d", a.status)
 		}
 	})
 }
