@@ -174,6 +174,9 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 	sig := func(pos, end token.Pos, format string, args ...any) {
 		a.report(fn, rules.Signature, pos, end, nil, format, args...)
 	}
+	if ft.Params == nil {
+		return // a syntax error
+	}
 	index := 0
 	for _, field := range ft.Params.List {
 		t := a.pass.TypesInfo.TypeOf(field.Type)

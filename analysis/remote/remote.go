@@ -230,8 +230,10 @@ func (a *analyzer) scanDirectives(f *ast.File) {
 				a.report(nil, rules.MisplacedDirective, c.Pos(), prefixEnd, nil,
 					"misplaced //flash:remote in a _test.go file: generated handlers cannot import test code")
 			case fd == nil:
-				a.report(nil, rules.MisplacedDirective, c.Pos(), prefixEnd, nil,
-					"misplaced //flash:remote %s: only top-level functions can be remote", where(f, cg, c))
+				if place, sure := where(f, cg, c); sure {
+					a.report(nil, rules.MisplacedDirective, c.Pos(), prefixEnd, nil,
+						"misplaced //flash:remote %s: only top-level functions can be remote", place)
+				}
 			case first != nil:
 				a.report(a.funcs[len(a.funcs)-1].fn, rules.DirectiveSyntax, c.Pos(), prefixEnd, nil,
 					"second //flash:remote on %s: a function takes one directive", fd.Name.Name)
@@ -244,29 +246,65 @@ func (a *analyzer) scanDirectives(f *ast.File) {
 }
 
 // where describes the place of a misplaced directive c of comment group cg.
-func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) string {
+// It is not sure when a syntax error may have misplaced it: the parser's
+// recovery can swallow the functions that follow a broken declaration, and
+// while the user types that is no reason to flag their directives.
+func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) (place string, sure bool) {
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
 		case *ast.FuncDecl:
 			if d.Doc == cg && d.Recv != nil {
-				return "on method " + methodName(d)
+				return "on method " + methodName(d), true
 			}
-			if d.Pos() <= c.Pos() && c.Pos() < d.End() {
-				if d.Recv != nil {
-					return "inside method " + methodName(d)
-				}
-				return "inside function " + d.Name.Name
+			if !within(c, d) {
+				continue
 			}
+			if d.Body == nil || c.Pos() < d.Body.Lbrace || !d.Body.Rbrace.IsValid() || c.Pos() > d.Body.Rbrace || broken(d) {
+				return "", false
+			}
+			if d.Recv != nil {
+				return "inside method " + methodName(d), true
+			}
+			return "inside function " + d.Name.Name, true
 		case *ast.GenDecl:
 			if d.Doc == cg || specDoc(d, cg) {
-				return "on a " + d.Tok.String() + " declaration"
+				return "on a " + d.Tok.String() + " declaration", true
 			}
-			if d.Pos() <= c.Pos() && c.Pos() < d.End() {
-				return "inside a " + d.Tok.String() + " declaration"
+			if !within(c, d) {
+				continue
+			}
+			if broken(d) {
+				return "", false
+			}
+			return "inside a " + d.Tok.String() + " declaration", true
+		case *ast.BadDecl:
+			if within(c, d) {
+				return "", false
 			}
 		}
 	}
-	return "not attached to a function"
+	return "not attached to a function", !broken(f)
+}
+
+func within(c *ast.Comment, n ast.Node) bool {
+	return n.Pos() <= c.Pos() && (!n.End().IsValid() || c.Pos() < n.End())
+}
+
+// broken reports whether n holds a syntax error that the parser recorded
+// in the tree.
+func broken(n ast.Node) bool {
+	if !n.End().IsValid() {
+		return true
+	}
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.BadExpr, *ast.BadStmt, *ast.BadDecl:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 func specDoc(d *ast.GenDecl, cg *ast.CommentGroup) bool {

@@ -65,6 +65,9 @@ func (a *analyzer) collectResources(f *ast.File) {
 				continue
 			}
 			for i, name := range vs.Names {
+				if name.Name == "_" {
+					continue // no directive can name it
+				}
 				obj, _ := a.pass.TypesInfo.Defs[name].(*types.Var)
 				if obj == nil {
 					continue
@@ -212,17 +215,49 @@ func (a *analyzer) constValue(field string, e ast.Expr) any {
 	if !ok || tv.Value == nil {
 		return nil
 	}
-	switch tv.Value.Kind() {
-	case constant.String:
-		return constant.StringVal(tv.Value)
-	case constant.Bool:
-		return constant.BoolVal(tv.Value)
-	case constant.Int:
-		if v, exact := constant.Int64Val(tv.Value); exact {
-			return v
+	// The kind must match the field's type; a mismatch is a compile error.
+	switch kind := tv.Value.Kind(); field {
+	case "Name", "ImageName", "ScalerType":
+		if kind == constant.String {
+			return constant.StringVal(tv.Value)
+		}
+	case "Mothership":
+		if kind == constant.Bool {
+			return constant.BoolVal(tv.Value)
+		}
+	default:
+		if kind == constant.Int {
+			if v, exact := constant.Int64Val(tv.Value); exact {
+				return v
+			}
 		}
 	}
 	return nil
+}
+
+// wrongConstant reports whether e, or an element of the composite literal
+// e, has no type or is a constant whose kind does not fit its field: a
+// compile error, which the compiler reports.
+func (a *analyzer) wrongConstant(e ast.Expr) bool {
+	if tv, ok := a.pass.TypesInfo.Types[e]; !ok || tv.Value != nil || !typeKnown(tv.Type) {
+		return true
+	}
+	lit, ok := ast.Unparen(e).(*ast.CompositeLit)
+	if !ok {
+		return false
+	}
+	for _, elt := range lit.Elts {
+		exprs := []ast.Expr{elt}
+		if kv, ok := elt.(*ast.KeyValueExpr); ok {
+			exprs = []ast.Expr{kv.Key, kv.Value}
+		}
+		for _, x := range exprs {
+			if tv, ok := a.pass.TypesInfo.Types[x]; ok && tv.Value != nil && tv.Value.Kind() != constant.String {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (a *analyzer) constString(e ast.Expr) (string, bool) {
@@ -252,6 +287,9 @@ func (a *analyzer) checkConfig(lr *localResource) {
 	for _, s := range r.Config {
 		e := lr.values[s.Field]
 		if s.Value == nil {
+			if a.wrongConstant(e) {
+				continue // a constant of the wrong type: the compiler reports it
+			}
 			if s.Field == "Name" {
 				bad(e, "Name must be a constant string")
 			} else {
@@ -265,11 +303,11 @@ func (a *analyzer) checkConfig(lr *localResource) {
 				bad(e, "Name must not be empty")
 			}
 		case "GPUCount", "WorkersMin", "WorkersMax", "IdleTimeout", "ScalerValue":
-			if v := s.Value.(int64); v < 0 {
+			if v, _ := s.Value.(int64); v < 0 {
 				bad(e, "%s must not be negative (%d)", s.Field, v)
 			}
 		case "ScalerType":
-			switch v := s.Value.(string); {
+			switch v, _ := s.Value.(string); {
 			case v != "" && v != "QUEUE_DELAY" && v != "REQUEST_COUNT":
 				bad(e, "ScalerType %q is not QUEUE_DELAY or REQUEST_COUNT", v)
 			case v == "QUEUE_DELAY" && r.LoadBalanced():

@@ -1,13 +1,16 @@
 package remote_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/analysis/analysistest"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/remote"
 )
 
@@ -84,5 +87,67 @@ func Spaced() {}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("tokens:\ngot  %q\nwant %q", got, want)
+	}
+}
+
+// recorder is an analysistest.Testing that keeps the errors for the test to
+// inspect.
+type recorder struct{ errs []string }
+
+func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+
+// TestSyntaxErrors runs the analyzer on files that do not parse: it must
+// neither crash nor fail, and still describe what it could read.
+func TestSyntaxErrors(t *testing.T) {
+	runtimeSrc, err := os.ReadFile(filepath.Join("testdata", "src", "github.com", "flash-lsp", "flash-lsp", "runtime", "runtime.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, cleanup, err := analysistest.WriteFiles(map[string]string{
+		"github.com/flash-lsp/flash-lsp/runtime/runtime.go": string(runtimeSrc),
+		"syn/syn.go": `package syn
+
+import "github.com/flash-lsp/flash-lsp/runtime"
+
+var API = runtime.LoadBalancer{Name: "api"}
+
+//flash:remote API method=GET path=/ok
+func OK() {}
+
+var Bad = runtime.LoadBalancer{Name: "bad", WorkersMax: }
+
+//flash:remote API method=POST path=/half
+func Half(x int, {
+
+//flash:remote API method=POST path=/params
+func Params(x int, y chan) (,) {}
+
+//flash:remote
+func
+`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	var rec recorder
+	results := analysistest.Run(&rec, dir, remote.Analyzer, "syn")
+	// Only the facts are expected: no finding comes from the parser's
+	// guesses.
+	for _, e := range rec.errs {
+		if !strings.Contains(e, "unexpected fact") {
+			t.Errorf("%s", e)
+		}
+	}
+	if len(results) != 1 || results[0].Err != nil {
+		t.Fatalf("results: %+v", results)
+	}
+	pkg := results[0].Result.(*model.Package)
+	var names []string
+	for _, fn := range pkg.Functions {
+		names = append(names, fn.Name)
+	}
+	if len(names) == 0 || names[0] != "OK" {
+		t.Errorf("functions %v, want OK first", names)
 	}
 }

@@ -33,3 +33,5 @@ func D(id UndefinedType, q []UndefinedType) {}
 //
 //flash:remote Gone
 func E(x int) int { return undefinedFunc(x) }
+
+var WrongTypes = runtime.Serverless{Name: 3, WorkersMax: "three", ScalerType: 4, Mothership: "yes", GPUs: []string{5}} // want WrongTypes:`resource Serverless ""`

@@ -74,3 +74,5 @@ func Ordinary() {}
 //
 //flash:remote Items method=PUT path=/any
 func Anything(v any, err error) (any, error) { return v, err }
+
+var _ = runtime.Serverless{Name: "blank"}
