@@ -100,12 +100,19 @@ func (r *recorder) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+var recorderPool = sync.Pool{New: func() any { return new(recorder) }}
+
 // logged wraps a handler with one structured log record per request;
 // health checks are logged at debug level, since RunPod polls them.
 func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		rec := recorderPool.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w}
+		defer func() {
+			*rec = recorder{}
+			recorderPool.Put(rec)
+		}()
 		next(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK

@@ -30,6 +30,17 @@ import (
 // a JSON array.
 type Input struct {
 	fields []field
+	inline [4]field // fields' first backing array: most functions have few parameters
+}
+
+func newInput(n int) *Input {
+	in := new(Input)
+	if n <= len(in.inline) {
+		in.fields = in.inline[:0]
+	} else {
+		in.fields = make([]field, 0, n)
+	}
+	return in
 }
 
 // field is one named parameter value: text (a path variable or the values
@@ -97,7 +108,7 @@ func (e *BindError) Error() string {
 // query parameters; body is the raw request body when hasBody (POST, PUT,
 // PATCH), whose keys must all name body parameters.
 func routeInput(fn *Function, vars map[string]string, query url.Values, body []byte, hasBody bool) (*Input, error) {
-	in := &Input{fields: make([]field, 0, len(fn.Params))}
+	in := newInput(len(fn.Params))
 	for _, p := range fn.Params {
 		switch p.In {
 		case "path":
@@ -320,7 +331,7 @@ func argsInput(fn *Function, argsRaw, kwargsRaw json.RawMessage) (*Input, error)
 		}
 		return nil, fmt.Errorf("unknown keyword arguments %s for %s", quoteList(unknown), fn.Name)
 	}
-	in := &Input{fields: make([]field, 0, len(fn.Params))}
+	in := newInput(len(fn.Params))
 	for i, p := range fn.Params {
 		kw, inKwargs := kwargs[p.Name]
 		if i < len(args) {
