@@ -94,7 +94,9 @@ func Spaced() {}
 // inspect.
 type recorder struct{ errs []string }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
 
 // TestSyntaxErrors runs the analyzer on files that do not parse: it must
 // neither crash nor fail, and still describe what it could read.

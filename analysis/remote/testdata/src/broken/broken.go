@@ -11,7 +11,7 @@ var API = runtime.LoadBalancer{Name: "api", Nope: 1} // want API:`resource LoadB
 
 var Bad = runtime.NoSuchType{Name: "bad"}
 
-var Undefined = runtime.Serverless{Name: undefinedName} // want `resource Undefined: Name must be a constant string` Undefined:`resource Serverless ""`
+var Undefined = runtime.Serverless{Name: undefinedName} // want Undefined:`resource Serverless ""`
 
 //flash:remote API method=POST path=/a
 func A(x UndefinedType, y nosuchpackage.T) (Missing, error) { return nil, nil }
