@@ -6,24 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/go/analysis/analysistest"
-
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/analysis/remote"
 )
 
-// TestModel checks the *model.Package the analyzer returns for a clean
-// package: resources with their settings, functions with their routes and
-// parameter bindings.
-func TestModel(t *testing.T) {
-	results := analysistest.Run(t, analysistest.TestData(), remote.Analyzer, "clean")
-	if len(results) != 1 {
-		t.Fatalf("got %d results, want 1", len(results))
-	}
-	pkg, ok := results[0].Result.(*model.Package)
-	if !ok {
-		t.Fatalf("result is %T, want *model.Package", results[0].Result)
-	}
+// checkCleanModel checks the *model.Package the analyzer returns for the
+// clean case (TestAnalyzer runs it): resources with their settings,
+// functions with their routes and parameter bindings.
+func checkCleanModel(t *testing.T, pkg *model.Package) {
+	t.Helper()
 	got := dump(pkg)
 	want := `package clean clean dir=clean
 resource API LoadBalancer "test-api" lb=true live=false mothership=false at clean.go:15:5 name at clean.go:15:20
