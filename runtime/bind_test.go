@@ -261,3 +261,32 @@ func FuzzSplitObject(f *testing.F) {
 		}
 	})
 }
+
+// TestBindInference calls the bind functions the way generated code does,
+// without type arguments, for named, pointer and slice types.
+func TestBindInference(t *testing.T) {
+	in := &Input{fields: []field{
+		{name: "when", raw: `"2026-01-08T19:12:33Z"`, isJSON: true},
+		{name: "levels", text: []string{"low", "high"}},
+		{name: "n", text: []string{"7"}},
+		{name: "ids", raw: `[1, 2]`, isJSON: true},
+		{name: "item", raw: `{"id": "a"}`, isJSON: true},
+	}}
+	var when time.Time
+	var levels []level
+	var opt *[]level = new([]level)
+	var n *smallT = new(smallT)
+	var ids idsT
+	var it *item
+	for _, err := range []error{
+		Text(in, "when", &when), Texts(in, "levels", &levels), Texts(in, "levels", opt),
+		Int(in, "n", n), Uints(in, "ids", &ids), JSON(in, "item", &it),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if when.Year() != 2026 || len(levels) != 2 || len(*opt) != 2 || *n != 7 || len(ids) != 2 || it == nil || it.ID != "a" {
+		t.Errorf("%v %v %v %v %v %+v", when, levels, *opt, *n, ids, it)
+	}
+}

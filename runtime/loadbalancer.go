@@ -596,5 +596,6 @@ func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn 
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)
 	}
+	logger.Info("stopped")
 	return nil
 }

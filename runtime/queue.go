@@ -301,5 +301,6 @@ func serveQueue(ctx context.Context, s *QueueServer, ln net.Listener, shutdownTi
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)
 	}
+	logger.Info("stopped")
 	return nil
 }

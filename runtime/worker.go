@@ -143,6 +143,7 @@ func (w *worker) run(ctx context.Context) error {
 		cancelJobs()
 		<-done
 	}
+	w.logger.Info("stopped")
 	return nil
 }
 
