@@ -29,7 +29,9 @@
 //     closest key).
 //   - misplaced-directive: a directive that is not in the doc comment of a
 //     top-level function (on a method, type or variable, inside a body,
-//     floating, or anywhere in a _test.go file).
+//     floating, or anywhere in a _test.go file). Where a syntax error may
+//     have moved it (the parser's recovery swallows the declarations after
+//     a broken one), nothing is reported: the compiler's error comes first.
 //   - unknown-resource: the resource does not resolve (fix: the closest
 //     resource name in scope).
 //   - not-a-resource: it resolves, but not to a variable of a resource type
@@ -43,8 +45,10 @@
 //     (fix: upper-case it when that makes it valid).
 //   - bad-path: a path the router (gorilla/mux) rejects or panics on, or
 //     one that does not start with /, holds ?, #, // or white space, ends
-//     with /, or has a segment that can never match (., .., a stray %)
-//     (fix: prefix / or drop the trailing /).
+//     with /, or has text that can never match the escaped request path
+//     the router sees (a . or .. segment, a stray %, or outside variables
+//     a character that requests carry percent-encoded, such as é or |)
+//     (fix: prefix /, drop the trailing /, percent-encode such characters).
 //   - reserved-path: /execute, /ping or /manifest (fix: /kebab-name).
 //   - path-param: a path variable without a parameter of its name, bound to
 //     a parameter that is not a string, bool, integer, float or
