@@ -50,8 +50,9 @@ func bareName(qualified string) string {
 // registry resolves the function names of /execute and queue jobs: the
 // qualified name, or the bare name when it is unique.
 type registry struct {
-	byName map[string]*Function
-	names  []string // qualified, sorted: the "Available" list
+	byName    map[string]*Function
+	ambiguous map[string]bool // bare names that several functions share
+	names     []string        // qualified, sorted: the "Available" list
 }
 
 func newRegistry(fns []Function) *registry {
@@ -63,12 +64,14 @@ func newRegistry(fns []Function) *registry {
 		r.names = append(r.names, fn.Name)
 		bare[bareName(fn.Name)]++
 	}
+	r.ambiguous = make(map[string]bool)
 	for i := range fns {
 		fn := &fns[i]
-		if b := bareName(fn.Name); bare[b] == 1 {
-			if _, taken := r.byName[b]; !taken {
-				r.byName[b] = fn
-			}
+		b := bareName(fn.Name)
+		if bare[b] > 1 {
+			r.ambiguous[b] = true
+		} else if _, taken := r.byName[b]; !taken {
+			r.byName[b] = fn
 		}
 	}
 	slices.Sort(r.names)
@@ -79,7 +82,11 @@ func (r *registry) lookup(name string) (*Function, error) {
 	if fn, ok := r.byName[name]; ok {
 		return fn, nil
 	}
-	return nil, fmt.Errorf("Function '%s' not found in registry. Available: %s", name, quoteList(r.names))
+	hint := ""
+	if r.ambiguous[name] {
+		hint = fmt.Sprintf(" (several functions are named %s: use a qualified name)", name)
+	}
+	return nil, fmt.Errorf("Function '%s' not found in registry%s. Available: %s", name, hint, quoteList(r.names))
 }
 
 // result is RESULT of /execute and queue jobs:

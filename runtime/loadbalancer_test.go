@@ -218,7 +218,7 @@ func TestExecute(t *testing.T) {
 		{"optional omitted", `{"function_name": "example.com/app/api.GetItem", "args": ["a"]}`, 200, `{"success":true,"result":{"id":"a","verbose":false}}`, ""},
 		{"optional given", `{"function_name": "example.com/app/api.GetItem", "kwargs": {"id": "a", "verbose": true}}`, 200, `{"success":true,"result":{"id":"a","verbose":true}}`, ""},
 		{"no result is null", `{"function_name": "Reset"}`, 200, `{"success":true,"result":null}`, ""},
-		{"ambiguous bare name", `{"function_name": "GetItem", "args": ["a"]}`, 200, "", "Function 'GetItem' not found in registry. Available: ['example.com/app/api.DeleteItem'"},
+		{"ambiguous bare name", `{"function_name": "GetItem", "args": ["a"]}`, 200, "", "Function 'GetItem' not found in registry (several functions are named GetItem: use a qualified name). Available: ['example.com/app/api.DeleteItem'"},
 		{"unknown function", `{"function_name": "Nope"}`, 200, "", "Function 'Nope' not found in registry"},
 		{"too many args", `{"function_name": "ProcessData", "args": [1, 2, 3]}`, 200, "", "takes 2 argument(s), got 3"},
 		{"unknown kwarg", `{"function_name": "ProcessData", "args": [1, 2], "kwargs": {"Z": 1}}`, 200, "", `parameter "Z": unknown keyword argument`},
