@@ -283,6 +283,10 @@ func (s *LoadBalancerServer) logger() *slog.Logger {
 
 // ServeHTTP routes a request and logs it.
 func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.handler == nil {
+		writeError(w, http.StatusInternalServerError, "runtime: LoadBalancerServer not created by NewLoadBalancer")
+		return
+	}
 	s.handler(w, r)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -521,5 +522,15 @@ func TestSpecificityOrder(t *testing.T) {
 	want := []string{"/items/new", "/items/{id:[0-9]+}", "/items/{id}/tags", "/items/{id}", "/files/{p:.*}/meta", "/files/{p:.*}", "/{a}/{b}"}
 	if !slices.Equal(tpls, want) {
 		t.Errorf("order %v\nwant  %v", tpls, want)
+	}
+}
+
+func TestZeroServers(t *testing.T) {
+	for _, h := range []http.Handler{&LoadBalancerServer{}, &QueueServer{}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/ping", nil))
+		if rec.Code != 500 || !strings.Contains(rec.Body.String(), "not created by New") {
+			t.Errorf("%T: %d %s", h, rec.Code, rec.Body)
+		}
 	}
 }

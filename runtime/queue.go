@@ -45,8 +45,9 @@ type QueueServer struct {
 	// Logger receives one record per request; nil means slog.Default().
 	Logger *slog.Logger
 
-	reg    *registry
-	router *mux.Router
+	reg     *registry
+	router  *mux.Router
+	handler http.HandlerFunc // the router, logged
 
 	baseCtx context.Context // the context of /run jobs
 	cancel  context.CancelFunc
@@ -100,6 +101,7 @@ func NewQueueServer(app App) (*QueueServer, error) {
 		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	})
 	s.router = r
+	s.handler = logged(s.logger, r.ServeHTTP)
 	return s, nil
 }
 
@@ -112,7 +114,11 @@ func (s *QueueServer) logger() *slog.Logger {
 
 // ServeHTTP routes a request and logs it.
 func (s *QueueServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	logged(s.logger, s.router.ServeHTTP)(w, r)
+	if s.router == nil {
+		writeError(w, http.StatusInternalServerError, "runtime: QueueServer not created by NewQueueServer")
+		return
+	}
+	s.handler(w, r)
 }
 
 // readInput reads a request {"input": ...} and returns the input. A body
