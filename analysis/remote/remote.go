@@ -72,6 +72,8 @@ type analyzer struct {
 	local map[*types.Var]*localResource
 	// imported resources rebuilt from facts, by variable.
 	imported map[*types.Var]*model.Resource
+	// byPath indexes the package's imports (see imports).
+	byPath   map[string]*types.Package
 	funcs    []*fnInfo
 	jsonMemo map[types.Type]string
 }

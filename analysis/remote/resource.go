@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -330,8 +331,10 @@ func (a *analyzer) checkConfig(lr *localResource) {
 	}
 }
 
-// resolve resolves the resource field of d, reporting unknown-resource or
-// not-a-resource when it does not name a resource literal.
+// resolve resolves a directive's resource field, reporting unknown-resource
+// or not-a-resource when it does not name a resource literal. Resources of
+// this package are known from their syntax, imported ones from their
+// ResourceFact.
 func (a *analyzer) resolve(f *ast.File, fn *model.Function, field *directive.Field) *model.Resource {
 	qual, ident, _ := strings.Cut(field.Value, ".")
 	if ident == "" {
@@ -379,6 +382,10 @@ func (a *analyzer) resolve(f *ast.File, fn *model.Function, field *directive.Fie
 	}
 	var fact ResourceFact
 	if !a.pass.ImportObjectFact(v, &fact) {
+		if _, _, ok := resourceType(v.Type()); ok {
+			// Only a driver that skipped the dependency gets here.
+			return notResource("resource %s carries no facts: its package was not analysed", field.Value)
+		}
 		return notResource("%s has type %s, not one of the runtime resource types", field.Value, a.typeString(v.Type()))
 	}
 	if !fact.Literal {
@@ -412,13 +419,15 @@ func objectKind(obj types.Object) string {
 	}
 }
 
-// imports yields the import specs of f with the name a directive uses for
-// each: the explicit name, or the package's own name for blank and unnamed
-// imports.
-func (a *analyzer) imports(f *ast.File) func(yield func(string, *types.Package) bool) {
-	byPath := make(map[string]*types.Package)
-	for _, p := range a.pass.Pkg.Imports() {
-		byPath[p.Path()] = p
+// imports yields the packages that f imports, each with the name a
+// directive uses for it: the explicit name, or the package's own name for
+// blank and unnamed imports.
+func (a *analyzer) imports(f *ast.File) iter.Seq2[string, *types.Package] {
+	if a.byPath == nil {
+		a.byPath = make(map[string]*types.Package)
+		for _, p := range a.pass.Pkg.Imports() {
+			a.byPath[p.Path()] = p
+		}
 	}
 	return func(yield func(string, *types.Package) bool) {
 		for _, spec := range f.Imports {
@@ -426,7 +435,7 @@ func (a *analyzer) imports(f *ast.File) func(yield func(string, *types.Package) 
 			if err != nil {
 				continue
 			}
-			pkg := byPath[path]
+			pkg := a.byPath[path]
 			if pkg == nil {
 				if pn, ok := a.pass.TypesInfo.Implicits[spec].(*types.PkgName); ok {
 					pkg = pn.Imported()
