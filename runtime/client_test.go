@@ -55,6 +55,10 @@ func TestClientCall(t *testing.T) {
 	if err := c.Call(ctx, "DELETE", "/items/{id:[0-9]+}", map[string]any{"id": uint16(7)}, nil); err != nil {
 		t.Errorf("DeleteItem: %v", err)
 	}
+	untouched := sumResult{Sum: -1}
+	if err := c.Call(ctx, "delete", "/items/{id}", map[string]any{"id": "8"}, &untouched); err != nil || untouched.Sum != -1 {
+		t.Errorf("204 into a result: %+v %v", untouched, err)
+	}
 
 	err := c.Call(ctx, "DELETE", "/items/{id:[0-9]+}", map[string]any{"id": 404}, nil)
 	var he *HTTPError

@@ -439,6 +439,29 @@ func TestWorkerConcurrency(t *testing.T) {
 	f.wait(t, 2)
 }
 
+// TestWorkerJobInProgress: while one slot runs a job, the other slot's
+// takes say job_in_progress=1.
+func TestWorkerJobInProgress(t *testing.T) {
+	b := newBlocker()
+	f := newFakeRunPod(t, `{"id": "a", "input": {"function_name": "Slow"}}`)
+	env := f.env()
+	env["FLASH_QUEUE_CONCURRENCY"] = "2"
+	startWorker(t, f, b, env)
+	<-b.started
+	waitFor(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, tk := range f.taken {
+			if tk.inProgress == "1" {
+				return true
+			}
+		}
+		return false
+	})
+	close(b.release)
+	f.wait(t, 1)
+}
+
 func TestWorkerConfig(t *testing.T) {
 	base := map[string]string{"RUNPOD_WEBHOOK_GET_JOB": "http://x/take?a=1", "RUNPOD_WEBHOOK_POST_OUTPUT": "http://x/done?a=1"}
 	with := func(k, v string) func(string) string {
