@@ -1,6 +1,7 @@
 package remote_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/tools/go/analysis/analysistest"
@@ -46,6 +47,22 @@ func TestFixes(t *testing.T) {
 	for _, r := range results {
 		if len(r.Pass.TypeErrors) > 0 {
 			t.Errorf("%s does not compile: %v", r.Pass.Pkg.Path(), r.Pass.TypeErrors)
+		}
+	}
+}
+
+// TestModule runs a module-mode case, where the analyzer knows the module
+// path: internal packages below the module root are out of the generated
+// handlers' reach.
+func TestModule(t *testing.T) {
+	dir := filepath.Join(analysistest.TestData(), "modcase")
+	results := analysistest.Run(t, dir, remote.Analyzer, "example.com/m/api")
+	for _, r := range results {
+		if len(r.Pass.TypeErrors) > 0 {
+			t.Errorf("%s does not compile: %v", r.Pass.Pkg.Path(), r.Pass.TypeErrors)
+		}
+		if r.Pass.Module == nil || r.Pass.Module.Path != "example.com/m" {
+			t.Errorf("module %+v", r.Pass.Module)
 		}
 	}
 }

@@ -1,0 +1,3 @@
+module github.com/flash-lsp/flash-lsp
+
+go 1.26
