@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 
 	"github.com/flash-lsp/flash-lsp/runtime"
@@ -39,6 +40,7 @@ func ExampleNewLoadBalancer() {
 	if err != nil {
 		panic(err)
 	}
+	h.Logger = slog.New(slog.DiscardHandler) // request logs would go to slog.Default()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
