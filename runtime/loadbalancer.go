@@ -31,9 +31,20 @@ const (
 )
 
 // A LoadBalancerServer is the http.Handler of a load-balanced resource:
-// the user routes of its functions on gorilla/mux, GET /ping, GET /manifest
-// and, for live resources, POST /execute (SPEC section 8). Create one with
-// NewLoadBalancer; set its fields before serving.
+// the routes of its functions on gorilla/mux, GET /ping, GET /manifest
+// and, for live resources, POST /execute. Create one with NewLoadBalancer;
+// set its fields before serving.
+//
+// Routes are tried most specific first (literal segments before
+// variables), matched on the escaped path, and their path variables are
+// percent-decoded before binding. A call answers 200 with the JSON of its
+// result, or 204 when the function has none. A parameter that is missing,
+// malformed or of the wrong type, a body key that names no parameter
+// (keys match exactly) and a body that is not a JSON object answer 400; a
+// body over MaxBodyBytes 413. A returned error answers 500, or the status
+// of an error with a StatusCode() int method; a panic answers 500 and the
+// process serves on. Every answer outside 2xx, 404 and 405 included, has
+// the body {"error": "..."}; 405 carries Allow.
 type LoadBalancerServer struct {
 	// MaxBodyBytes limits request bodies: larger ones are answered with
 	// 413. NewLoadBalancer sets it to 10 MiB.
@@ -510,7 +521,7 @@ func (s *LoadBalancerServer) serveExecute(w http.ResponseWriter, r *http.Request
 	writeJSON(w, http.StatusOK, res)
 }
 
-// ServeLoadBalancer serves app per SPEC section 8 until SIGTERM or
+// ServeLoadBalancer serves app with a LoadBalancerServer until SIGTERM or
 // SIGINT, then drains and returns nil. It reads its settings from the
 // environment:
 //

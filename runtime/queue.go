@@ -30,8 +30,8 @@ const (
 // /status/{id}; the oldest finished ones are forgotten first.
 const maxFinishedJobs = 10000
 
-// A QueueServer is the http.Handler of a queue resource's local test API
-// (SPEC section 8): POST /runsync, POST /run, GET|POST /status/{id} and
+// A QueueServer is the http.Handler of a queue resource's local test API,
+// runpod-python's equivalent: POST /runsync, POST /run, GET|POST /status/{id} and
 // GET /ping. A job's input is the envelope {"function_name", "args",
 // "kwargs"}; its output is RESULT, {"success": true, "result": ...} or
 // {"success": false, "error": "...", "traceback": "..."}. Every job
@@ -238,7 +238,7 @@ func newUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// ServeQueue runs a queue resource per SPEC section 8 until SIGTERM or
+// ServeQueue runs a queue resource until SIGTERM or
 // SIGINT, then finishes the jobs in progress (FLASH_SHUTDOWN_TIMEOUT,
 // default 25s) and returns nil.
 //
