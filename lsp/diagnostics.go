@@ -32,17 +32,15 @@ type moduleState struct {
 	readyOnce sync.Once
 	updated   chan struct{} // closed and replaced after each completed run
 	lastKick  time.Time
-	burst     bool // the last two edits came within burstGap
+	busy      bool // a run is queued or in progress
+	burst     bool // the last edit came while busy
 }
 
-// A burst of edits (a paste, a formatter, a fast typist's auto-repeat, a
-// client replaying changes) is analysed once it pauses for quiet: every
-// edit of a burst would otherwise be analysed and published in turn. A
-// lone edit is analysed at once.
-const (
-	burstGap = 20 * time.Millisecond
-	quiet    = 5 * time.Millisecond
-)
+// A burst of edits (a paste, a formatter, auto-repeat, a client replaying
+// changes) is analysed once it pauses for quiet: an edit that arrives while
+// the previous one is still being analysed marks a burst. A lone edit is
+// analysed at once.
+const quiet = 5 * time.Millisecond
 
 func newModuleState(s *Server, mod *cache.Module) *moduleState {
 	ms := &moduleState{
@@ -68,17 +66,17 @@ func (s *Server) schedule(ms *moduleState, files []string) {
 		return
 	}
 	ms.first = append(ms.first, files...)
-	now := time.Now()
-	ms.burst = now.Sub(ms.lastKick) < burstGap
-	ms.lastKick = now
+	ms.burst = ms.busy
+	ms.busy = true
+	ms.lastKick = time.Now()
 	if ms.cancel != nil {
 		ms.cancel()
 	}
-	ms.mu.Unlock()
 	select {
 	case ms.kick <- struct{}{}:
 	default:
 	}
+	ms.mu.Unlock()
 }
 
 func (ms *moduleState) stop() {
@@ -173,8 +171,13 @@ func (ms *moduleState) loop() {
 		ms.mu.Unlock()
 
 		overlays, versions := s.overlays(ms.mod)
+		t0 := time.Now()
 		snap, err := ms.mod.Analyze(ctx, overlays)
 		cancel()
+		if err == nil {
+			s.log.Printf("analysed %s in %v (%d packages re-checked; last metadata load %v)", ms.mod.Dir,
+				time.Since(t0).Round(time.Microsecond), len(snap.Checked), ms.mod.LoadTime.Round(time.Millisecond))
+		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				// A newer edit is pending; keep its priority files.
@@ -186,6 +189,9 @@ func (ms *moduleState) loop() {
 			s.log.Printf("analysing %s: %v", ms.mod.Dir, err)
 			s.showMessage(protocol.MessageTypeError, "flash-lsp: "+err.Error())
 			ms.readyOnce.Do(func() { close(ms.ready) })
+			ms.mu.Lock()
+			ms.busy, ms.burst = len(ms.kick) > 0, false
+			ms.mu.Unlock()
 			continue
 		}
 		ms.readyOnce.Do(func() { close(ms.ready) })
@@ -194,6 +200,11 @@ func (ms *moduleState) loop() {
 		ms.updated = make(chan struct{})
 		ms.mu.Unlock()
 		ms.publish(snap, versions, first)
+		ms.mu.Lock()
+		if len(ms.kick) == 0 {
+			ms.busy, ms.burst = false, false
+		}
+		ms.mu.Unlock()
 	}
 }
 
@@ -255,6 +266,13 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 	}
 	ms.mu.Unlock()
 
+	// The buffers whose changes started the run always get an answer for
+	// their version, even when nothing changed.
+	for _, f := range first {
+		if snap.Files[f] != nil {
+			want[f] = true
+		}
+	}
 	var order []string
 	seen := map[string]bool{}
 	for _, f := range first {
@@ -287,10 +305,7 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 		ms.mu.Lock()
 		prev, had := ms.published[name]
 		ms.mu.Unlock()
-		if had && prev == string(data) && !checked[name] {
-			continue
-		}
-		if !had && len(diags) == 0 && !checked[name] {
+		if !checked[name] && !seen[name] && (had && prev == string(data) || !had && len(diags) == 0) {
 			continue
 		}
 		params := &protocol.PublishDiagnosticsParams{URI: pathToURI(name), Diagnostics: diags}

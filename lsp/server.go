@@ -404,7 +404,6 @@ func (s *Server) changed(filename string) {
 	if ms == nil {
 		return
 	}
-	ms.mod.Invalidate(filename)
 	s.schedule(ms, []string{filename})
 }
 

@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -131,6 +132,8 @@ type metaPkg struct {
 // concurrent use; Analyze runs one at a time.
 type Module struct {
 	Dir string // module root (absolute)
+	// LoadTime is how long the last metadata load took, for logs.
+	LoadTime time.Duration
 
 	checker Checker
 
@@ -149,7 +152,16 @@ type Module struct {
 	owner      map[string]string   // filename → workspace package path
 	exports    map[string]*types.Package
 	unresolved map[string]bool // imports still unknown after a reload
+	unowned    map[string]bool // open files no package of the metadata holds
+	overlaid   map[string]bool // files overlaid in the last run
 
+	reqMu      sync.Mutex // guards reqChanges
+	reqChanges []FileChange
+
+	// fileMu guards files and disk, and expMu exports, while packages are
+	// checked in parallel.
+	fileMu   sync.Mutex
+	expMu    sync.Mutex
 	files    map[string]*File    // parsed files, by filename
 	disk     map[string][]byte   // disk contents read so far
 	pkgs     map[string]*Package // checked packages
@@ -207,10 +219,21 @@ type FileChange struct {
 
 // DidChangeFiles records changes on disk: go.mod and go.sum changes and
 // created or deleted Go files reload the metadata; a changed Go file is
-// re-read and its package re-checked at the next Analyze.
+// re-read and its package re-checked at the next Analyze. It does not wait
+// for an analysis in progress.
 func (m *Module) DidChangeFiles(changes []FileChange) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.reqMu.Lock()
+	defer m.reqMu.Unlock()
+	m.reqChanges = append(m.reqChanges, changes...)
+}
+
+// applyChanges applies the disk changes recorded since the last run; m.mu
+// is held.
+func (m *Module) applyChanges() {
+	m.reqMu.Lock()
+	changes := m.reqChanges
+	m.reqChanges = nil
+	m.reqMu.Unlock()
 	for _, c := range changes {
 		base := filepath.Base(c.Name)
 		switch {
@@ -226,26 +249,39 @@ func (m *Module) DidChangeFiles(changes []FileChange) {
 			}
 			if p, ok := m.owner[c.Name]; ok {
 				m.dirty[p] = true
-			} else {
+			} else if !m.unowned[c.Name] {
 				m.needReload = true
 			}
 		}
 	}
 }
 
-// Invalidate marks the packages of the given files for re-checking (their
-// buffers changed, or were opened or closed).
-func (m *Module) Invalidate(filenames ...string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, f := range filenames {
-		if p, ok := m.owner[f]; ok {
-			m.dirty[p] = true
-		} else if m.loaded && strings.HasSuffix(f, ".go") && !Ignored(f) {
-			// A buffer for a file go/packages has not seen (new, or
-			// excluded by build tags): its package may change.
+// diffOverlays marks the packages whose open buffers changed, were opened
+// or were closed since the last run; m.mu is held. A buffer of a file the
+// metadata does not know (new, or excluded by build tags) reloads it once.
+func (m *Module) diffOverlays(overlays map[string][]byte) {
+	for name, c := range overlays {
+		if p, ok := m.owner[name]; ok {
+			m.fileMu.Lock()
+			f := m.files[name]
+			m.fileMu.Unlock()
+			if f == nil || !bytes.Equal(f.Content, c) {
+				m.dirty[p] = true
+			}
+		} else if m.loaded && !m.unowned[name] && strings.HasSuffix(name, ".go") && !Ignored(name) {
 			m.needReload = true
 		}
+	}
+	for name := range m.overlaid {
+		if _, ok := overlays[name]; !ok {
+			if p, ok := m.owner[name]; ok {
+				m.dirty[p] = true // back to the disk contents
+			}
+		}
+	}
+	m.overlaid = make(map[string]bool, len(overlays))
+	for name := range overlays {
+		m.overlaid[name] = true
 	}
 }
 
@@ -258,6 +294,8 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
+	m.applyChanges()
+	m.diffOverlays(overlays)
 	reloaded := false
 	if !m.loaded || m.needReload {
 		if err := m.load(context.WithoutCancel(ctx), overlays); err != nil {
@@ -299,23 +337,8 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 		}
 	}
 
-	var checked []string
-	for _, path := range m.order {
-		if !m.dirty[path] {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		pkg, err := m.check(m.meta[path], overlays)
-		if err != nil {
-			return nil, err
-		}
-		m.pkgs[path] = pkg
-		delete(m.dirty, path)
-		checked = append(checked, path)
-	}
-	if err := ctx.Err(); err != nil {
+	checked, err := m.checkDirty(ctx, overlays)
+	if err != nil {
 		return nil, err
 	}
 
@@ -325,6 +348,72 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 	}
 	m.last = m.snapshot(checked)
 	return m.last, nil
+}
+
+// checkDirty re-checks the dirty packages in waves: each wave holds the
+// dirty packages whose dirty dependencies are all done, checked in
+// parallel on every processor. Between waves it stops when ctx is
+// cancelled.
+func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte) ([]string, error) {
+	var pending []string
+	for _, path := range m.order {
+		if m.dirty[path] {
+			pending = append(pending, path)
+		}
+	}
+	var checked []string
+	workers := max(1, goruntime.GOMAXPROCS(0))
+	for len(pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var wave, rest []string
+		for _, path := range pending {
+			ready := true
+			for _, t := range m.meta[path].Imports {
+				if m.dirty[t] && t != path {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				wave = append(wave, path)
+			} else {
+				rest = append(rest, path)
+			}
+		}
+		if len(wave) == 0 { // an import cycle: take them in order
+			wave, rest = rest[:1], rest[1:]
+		}
+		results := make([]*Package, len(wave))
+		errs := make([]error, len(wave))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(workers, len(wave)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					results[i], errs[i] = m.check(m.meta[wave[i]], overlays)
+				}
+			}()
+		}
+		for i := range wave {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i, path := range wave {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			m.pkgs[path] = results[i]
+			delete(m.dirty, path)
+			checked = append(checked, path)
+		}
+		pending = rest
+	}
+	return checked, ctx.Err()
 }
 
 func (m *Module) snapshot(checked []string) *Snapshot {
@@ -389,6 +478,8 @@ func dedupe(fs []Finding) []Finding {
 // load runs go/packages for the module's metadata, and a second time for
 // the export data of the dependencies the workspace imports directly.
 func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
+	t0 := time.Now()
+	defer func() { m.LoadTime = time.Since(t0) }()
 	cfg := &packages.Config{
 		Context: ctx,
 		Dir:     m.Dir,
@@ -508,6 +599,12 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 		m.dirty[p] = true
 	}
 	m.unresolved = make(map[string]bool)
+	m.unowned = make(map[string]bool)
+	for name := range overlays {
+		if _, ok := m.owner[name]; !ok {
+			m.unowned[name] = true
+		}
+	}
 	m.loaded = true
 	m.needReload = false
 	return nil
@@ -558,14 +655,19 @@ func (m *Module) content(filename string, overlays map[string][]byte) ([]byte, e
 	if c, ok := overlays[filename]; ok {
 		return c, nil
 	}
-	if c, ok := m.disk[filename]; ok {
+	m.fileMu.Lock()
+	c, ok := m.disk[filename]
+	m.fileMu.Unlock()
+	if ok {
 		return c, nil
 	}
 	c, err := os.ReadFile(filename)
 	if err != nil {
 		return nil, err
 	}
+	m.fileMu.Lock()
 	m.disk[filename] = c
+	m.fileMu.Unlock()
 	return c, nil
 }
 
@@ -576,17 +678,22 @@ func (m *Module) parse(filename string, overlays map[string][]byte) (*File, erro
 	if err != nil {
 		return nil, err
 	}
-	if f := m.files[filename]; f != nil && bytes.Equal(f.Content, c) {
+	m.fileMu.Lock()
+	f := m.files[filename]
+	m.fileMu.Unlock()
+	if f != nil && bytes.Equal(f.Content, c) {
 		return f, f.ParseErr
 	}
 	// Keep our own copy: overlays belong to the caller.
 	c = bytes.Clone(c)
 	astf, err := parser.ParseFile(m.fset, filename, c, parser.ParseComments|parser.SkipObjectResolution)
-	f := &File{Name: filename, Content: c, AST: astf, ParseErr: err}
+	f = &File{Name: filename, Content: c, AST: astf, ParseErr: err}
 	if astf != nil {
 		f.Tok = m.fset.File(astf.FileStart)
 	}
+	m.fileMu.Lock()
 	m.files[filename] = f
+	m.fileMu.Unlock()
 	return f, err
 }
 
@@ -694,14 +801,20 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 	if !res.CompileReported {
 		pkg.Findings = append(pkg.Findings, CompileFindings(m.fset, errs)...)
 	}
+	files := make(map[string]*File, len(pkg.Files))
+	for _, f := range pkg.Files {
+		files[f.Name] = f
+	}
 	for i := range pkg.Findings {
-		widen(&pkg.Findings[i], m.files)
+		widen(&pkg.Findings[i], files)
 	}
 	return pkg, nil
 }
 
 // importExport returns an external package from its export data.
 func (m *Module) importExport(path string) (*types.Package, error) {
+	m.expMu.Lock()
+	defer m.expMu.Unlock()
 	if p := m.exports[path]; p != nil && p.Complete() {
 		return p, nil
 	}
