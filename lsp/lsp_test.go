@@ -545,3 +545,65 @@ func TestGenerateCommand(t *testing.T) {
 		t.Errorf("handler not written: %v", err)
 	}
 }
+
+func TestWatchedFilesAndNestedModules(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	nested := filepath.Join(dir, "tools")
+	writeModuleAt(t, nested, "example.com/tools", map[string]string{
+		"res/res.go": appFiles["res/res.go"],
+		"job/job.go": `package job
+
+import _ "example.com/tools/res"
+
+//flash:remote res.API method=put path=/job
+func Job(x int) int { return x }
+`,
+	})
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+
+	// The root module is loaded at once: api.go, never opened, has its
+	// bad method published.
+	apiFile := filepath.Join(dir, "api", "api.go")
+	c.waitDiags(apiFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "bad-method") })
+
+	// A nested module is its own project, loaded when one of its files
+	// is opened; the root module does not analyse its files.
+	jobFile := filepath.Join(nested, "job", "job.go")
+	c.open(jobFile, 1)
+	pub := c.waitDiags(jobFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 1 })
+	if len(pub.Diagnostics) != 1 || pub.Diagnostics[0].Code != "bad-method" {
+		t.Errorf("nested module diagnostics = %s, want one bad-method", describeDiags(pub.Diagnostics))
+	}
+	var syms []protocol.SymbolInformation
+	if err := c.call(protocol.MethodWorkspaceSymbol, map[string]any{"query": "/job"}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if len(syms) != 0 {
+		t.Errorf("invalid route PUT? /job listed: %+v", syms)
+	}
+
+	// Edits on disk reach the server through watched-file events.
+	otherFile := filepath.Join(dir, "other", "other.go")
+	broken := strings.Replace(appFiles["other/other.go"], "path=/other", "path=other/", 1)
+	if err := os.WriteFile(otherFile, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newFile := filepath.Join(dir, "other", "more.go")
+	if err := os.WriteFile(newFile, []byte("package other\n\nimport _ \"example.com/app/res\"\n\n//flash:remote res.Jobs method=GET path=/more\nfunc More() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.notify(protocol.MethodWorkspaceDidChangeWatchedFiles, map[string]any{"changes": []map[string]any{
+		{"uri": pathToURI(otherFile), "type": protocol.FileChangeTypeChanged},
+		{"uri": pathToURI(newFile), "type": protocol.FileChangeTypeCreated},
+	}})
+	c.waitDiags(otherFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "bad-path") })
+	c.waitDiags(newFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "route-on-queue") })
+	for _, p := range c.publishes(jobFile) {
+		for _, d := range p.Diagnostics {
+			if d.Code == "route-conflict" {
+				t.Errorf("a nested module's route conflicts with the root's: %s", d.Message)
+			}
+		}
+	}
+}

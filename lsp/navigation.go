@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // definition jumps from a directive's resource token to the resource
@@ -65,7 +67,7 @@ func (s *Server) symbol(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		for _, p := range snap.Models {
 			for _, fn := range p.Functions {
-				if fn.Resource == nil || !fn.Resource.LoadBalanced() || fn.Method == "" || fn.Path == "" {
+				if fn.Resource == nil || !fn.Resource.LoadBalanced() || !model.ValidMethod(fn.Method) || fn.Path == "" {
 					continue
 				}
 				name := fn.Method + " " + fn.Path
