@@ -123,8 +123,13 @@ func run(pass *analysis.Pass) (any, error) {
 
 // report records a finding; flush decides which findings are reported.
 func (a *analyzer) report(fn *model.Function, rule string, pos, end token.Pos, fixes []analysis.SuggestedFix, format string, args ...any) {
-	if !pos.IsValid() || end < pos {
+	tf := a.pass.Fset.File(pos)
+	if tf == nil || end < pos {
 		return
+	}
+	// The parser's recovery can end a node past the end of its file.
+	if fileEnd := token.Pos(tf.Base() + tf.Size()); end > fileEnd {
+		end, fixes = fileEnd, nil
 	}
 	a.findings = append(a.findings, finding{
 		rule:  rule,
