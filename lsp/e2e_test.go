@@ -85,6 +85,16 @@ func TestBinaryOnBrokenProject(t *testing.T) {
 		t.Errorf("compile.go: flash findings must survive type errors: %s", describeDiags(cp.Diagnostics))
 	}
 
+	// A directive in a test file is misplaced (generated handlers cannot
+	// import test code); it is reported once.
+	apiTest := filepath.Join(project, "api", "api_test.go")
+	tp := c.waitDiags(apiTest, 30*time.Second, func(p protocol.PublishDiagnosticsParams) bool {
+		return hasCode(p.Diagnostics, "misplaced-directive")
+	})
+	if len(tp.Diagnostics) != 1 {
+		t.Errorf("api_test.go: %s, want one misplaced-directive", describeDiags(tp.Diagnostics))
+	}
+
 	// The server registered its file watchers dynamically.
 	c.mu.Lock()
 	reqs := strings.Join(c.requests, " ")

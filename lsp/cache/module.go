@@ -485,7 +485,10 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 		Dir:     m.Dir,
 		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
 		Overlay: overlays,
-		Logf:    nil,
+		// Test files are analysed too (a directive there is misplaced):
+		// each package is checked once, as its test variant when it has
+		// one, and external test packages on their own.
+		Tests: true,
 	}
 	roots, err := packages.Load(cfg, "./...")
 	if err != nil {
@@ -498,8 +501,21 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	meta := make(map[string]*metaPkg)
 	var loadErrs []string
 	packages.Visit(roots, nil, func(p *packages.Package) {
-		if _, ok := meta[p.PkgPath]; ok {
-			return
+		variant := strings.Contains(p.ID, " [")
+		selfTest := p.ID == p.PkgPath+" ["+p.PkgPath+".test]"
+		xTest := strings.HasSuffix(p.PkgPath, "_test") &&
+			p.ID == p.PkgPath+" ["+strings.TrimSuffix(p.PkgPath, "_test")+".test]"
+		switch {
+		case strings.HasSuffix(p.ID, ".test") && !variant:
+			return // the generated test main
+		case variant && !selfTest && !xTest:
+			return // a dependency recompiled for some test: seen as itself
+		case selfTest:
+			// The package with its _test.go files replaces the package.
+		default:
+			if _, ok := meta[p.PkgPath]; ok {
+				return
+			}
 		}
 		mp := &metaPkg{Path: p.PkgPath, Name: p.Name, Imports: make(map[string]string)}
 		for spec, imp := range p.Imports {

@@ -109,3 +109,35 @@ func TestAnalyzeCancelled(t *testing.T) {
 		t.Fatalf("got %d packages after a cancelled run, want 1", len(s.Packages))
 	}
 }
+
+func TestAnalyzeTestFiles(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go":      "package a\n\nfunc A() int { return 1 }\n",
+		"a/a_test.go": "package a\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) { var s string = A(); _ = s }\n",
+		"a/x_test.go": "package a_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/app/a\"\n)\n\nfunc TestX(t *testing.T) { a.Missing() }\n",
+		"b/b.go":      "package b\n\nimport \"example.com/app/a\"\n\nvar B = a.A()\n",
+	})
+	m := NewModule(dir, nil)
+	s, err := m.Analyze(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a (with a_test.go), a_test and b: each once.
+	var paths []string
+	for p := range s.Packages {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	if want := []string{"example.com/app/a", "example.com/app/a_test", "example.com/app/b"}; !slices.Equal(paths, want) {
+		t.Fatalf("packages %v, want %v", paths, want)
+	}
+	for _, name := range []string{"a/a_test.go", "a/x_test.go"} {
+		fs := s.Findings[filepath.Join(dir, filepath.FromSlash(name))]
+		if len(fs) != 1 || fs[0].Rule != rules.Compile {
+			t.Errorf("%s: findings %+v, want one compile error", name, fs)
+		}
+	}
+	if fs := s.Findings[filepath.Join(dir, "b", "b.go")]; len(fs) != 0 {
+		t.Errorf("b.go: %+v", fs)
+	}
+}
