@@ -97,6 +97,8 @@ func (a *analyzer) jsonProblem(t types.Type) string {
 	return why
 }
 
+const maxNamedDepth = 1000
+
 func (a *analyzer) jsonWalk(t types.Type, seen map[types.Type]bool) string {
 	t = types.Unalias(t)
 	if _, ok := t.(*types.TypeParam); ok {
@@ -106,7 +108,9 @@ func (a *analyzer) jsonWalk(t types.Type, seen map[types.Type]bool) string {
 		if implements(t, marshalJSON) || implements(t, unmarshJSON) || implements(t, marshalText) {
 			return ""
 		}
-		if seen[n] {
+		// seen makes cycles harmless; its size bounds instances of
+		// generic types that keep growing (T[T[T[...]]]).
+		if seen[n] || len(seen) > maxNamedDepth {
 			return ""
 		}
 		seen[n] = true

@@ -139,3 +139,17 @@ func NoCtxResultOnly() error { return nil }
 //
 //flash:remote Q
 func Ünïcode(ßtraße int, ch chan int) {} // want `parameter ch of Ünïcode is not JSON-serialisable`
+
+// List is a generic recursive type.
+type List[T any] struct {
+	Value T
+	Next  *List[T]
+}
+
+//flash:remote Q
+func Lists(l List[int], m map[string]List[*List[int]]) (List[List[string]], error) {
+	return List[List[string]]{}, nil
+}
+
+//flash:remote Q
+func BadList(l List[chan int]) {} // want `parameter l of BadList is not JSON-serialisable: field Value of sig.List\[chan int\]: chan int is a channel`
