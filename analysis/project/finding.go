@@ -189,6 +189,11 @@ func CompileFindings(fset *token.FileSet, errs []error) []Finding {
 }
 
 func compileFinding(pos token.Position, msg string) Finding {
+	// The go command's messages span lines ("...; to add it:\n\tgo get
+	// ..."); a finding is one line.
+	if strings.Contains(msg, "\n") {
+		msg = strings.Join(strings.Fields(msg), " ")
+	}
 	return Finding{
 		Rule:     rules.Compile,
 		Severity: rules.Error,
