@@ -18,6 +18,13 @@ local flash = require('flash_lsp')
 flash.setup({
   on_exit = function(code, signal, client_id)
     table.insert(out.exits, { id = client_id, code = code, signal = signal })
+    -- This runs in a libuv callback, where vim.fn is off limits, and may run
+    -- while Neovim quits: append to a file with plain Lua io.
+    local f = io.open(spec.exits, 'a')
+    if f then
+      f:write(string.format('%d %d %d\n', client_id, code, signal))
+      f:close()
+    end
   end,
   handlers = {
     ['window/showMessage'] = function(err, result, ctx, config)
@@ -96,16 +103,13 @@ local function main()
   out.after_restart = attachments()
   table.insert(out.steps, 'restarted')
 
-  local n = #out.exits
+  -- The servers still running are left to Neovim's own exit handling
+  -- (:qall! below): it sends shutdown and exit, and the test checks the
+  -- exits file and the pids afterwards.
+  out.pids = {}
   for _, c in ipairs(flash.clients()) do
-    vim.lsp.stop_client(c.id)
+    table.insert(out.pids, c.rpc.pid)
   end
-  if not vim.wait(10000, function()
-    return #out.exits == n + spec.clients
-  end, 20) then
-    error('servers did not exit within 10 s of shutdown: ' .. vim.inspect(out.exits))
-  end
-  table.insert(out.steps, 'stopped')
 end
 
 vim.api.nvim_create_autocmd('VimEnter', {
