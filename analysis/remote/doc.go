@@ -1,6 +1,11 @@
 // Package remote defines an Analyzer that checks //flash:remote directives
 // and the Flash resources of a package.
 //
+// It is the per-package step of flash-lsp's analysis, runnable by any
+// go/analysis driver (go vet -vettool, flash-lsp check, the language
+// server). Its result, the package's *model.Package, feeds the whole-module
+// step (package project), the code generator and the language server.
+//
 // # Analyzer flashremote
 //
 // flashremote: check Flash remote functions and resources
