@@ -213,6 +213,11 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("loading: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("loading: %s is not a directory", dir)
+	}
 	root, modPath, goVersion, err := FindModule(dir)
 	if err != nil {
 		return nil, err

@@ -368,6 +368,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"unknown flag", warnOnly, []string{"--frobnicate"}, 2, "flag provided but not defined"},
 		{"unknown format", warnOnly, []string{"--format", "xml"}, 2, `unknown format "xml"`},
 		{"no module", t.TempDir(), nil, 2, "no go.mod"},
+		{"no such directory", warnOnly, []string{"-C", "missing"}, 2, "no such file or directory"},
 		{"no such package", warnOnly, []string{"./nope"}, 2, "flash-lsp check:"},
 		{"help", warnOnly, []string{"-h"}, 0, "usage: flash-lsp check"},
 	} {
