@@ -172,7 +172,9 @@ func (ms *moduleState) loop() {
 
 		overlays, versions := s.overlays(ms.mod)
 		t0 := time.Now()
-		snap, err := ms.mod.Analyze(ctx, overlays)
+		snap, err := ms.mod.AnalyzeEarly(ctx, overlays, func(part *cache.Snapshot) {
+			ms.publishEarly(part, versions, first)
+		})
 		cancel()
 		if err == nil {
 			s.log.Printf("analysed %s in %v (%d packages re-checked; last metadata load %v)", ms.mod.Dir,
@@ -317,6 +319,36 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 			continue
 		}
 		if isOpen && v > 0 {
+			params.Version = uint32(v)
+		}
+		ms.mu.Lock()
+		if len(diags) == 0 {
+			delete(ms.published, name)
+		} else {
+			ms.published[name] = string(data)
+		}
+		ms.mu.Unlock()
+		s.notify(protocol.MethodTextDocumentPublishDiagnostics, params)
+	}
+}
+
+// publishEarly sends the diagnostics of the open buffers from a partial
+// snapshot, before the whole-module rules have run: on the first run of a
+// large module the editor need not wait for every package.
+func (ms *moduleState) publishEarly(part *cache.Snapshot, versions map[string]int32, first []string) {
+	s := ms.s
+	for name, v := range versions {
+		if part.PackageOf(name) == nil {
+			continue
+		}
+		d, ok := s.document(name)
+		if !ok || d.version != v {
+			continue
+		}
+		diags := s.diagnostics(part, name)
+		data, _ := json.Marshal(diags)
+		params := &protocol.PublishDiagnosticsParams{URI: pathToURI(name), Diagnostics: diags}
+		if v > 0 {
 			params.Version = uint32(v)
 		}
 		ms.mu.Lock()

@@ -88,6 +88,9 @@ type Snapshot struct {
 	Models []*model.Package
 	// Path and GoVersion are the module path and go directive.
 	Path, GoVersion string
+	// Partial marks an early snapshot (see AnalyzeEarly): it holds only
+	// some packages, and no whole-module findings.
+	Partial bool
 
 	owner map[string]*Package
 }
@@ -291,6 +294,15 @@ func (m *Module) diffOverlays(overlays map[string][]byte) {
 // whole-module rules. When ctx is cancelled it stops between packages and
 // returns ctx's error; the work that remains stays pending for the next run.
 func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snapshot, error) {
+	return m.AnalyzeEarly(ctx, overlays, nil)
+}
+
+// AnalyzeEarly is Analyze, and when the packages of the open buffers (and
+// their dependencies) are done while other packages remain to be checked,
+// as on the first run, it calls early with a partial snapshot: the open
+// buffers' packages with their per-package findings, without the
+// whole-module rules, which need every package.
+func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, early func(*Snapshot)) (*Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
@@ -337,7 +349,7 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 		}
 	}
 
-	checked, err := m.checkDirty(ctx, overlays)
+	checked, err := m.checkDirty(ctx, overlays, early)
 	if err != nil {
 		return nil, err
 	}
@@ -354,13 +366,75 @@ func (m *Module) Analyze(ctx context.Context, overlays map[string][]byte) (*Snap
 // dirty packages whose dirty dependencies are all done, checked in
 // parallel on every processor. Between waves it stops when ctx is
 // cancelled.
-func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte) ([]string, error) {
+func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte, early func(*Snapshot)) ([]string, error) {
 	var pending []string
 	for _, path := range m.order {
 		if m.dirty[path] {
 			pending = append(pending, path)
 		}
 	}
+	var checked []string
+	if early != nil {
+		// The open buffers' packages and their dirty dependencies first.
+		prio := map[string]bool{}
+		var mark func(p string)
+		mark = func(p string) {
+			if prio[p] || !m.dirty[p] {
+				return
+			}
+			prio[p] = true
+			for _, t := range m.meta[p].Imports {
+				mark(t)
+			}
+		}
+		for name := range overlays {
+			if p, ok := m.owner[name]; ok {
+				mark(p)
+			}
+		}
+		var first, rest []string
+		for _, p := range pending {
+			if prio[p] {
+				first = append(first, p)
+			} else {
+				rest = append(rest, p)
+			}
+		}
+		if len(first) > 0 && len(rest) > 0 {
+			done, err := m.checkWaves(ctx, overlays, first)
+			checked = append(checked, done...)
+			if err != nil {
+				return nil, err
+			}
+			part := m.snapshot(checked)
+			part.Partial = true
+			for path := range part.Packages {
+				if !prio[path] {
+					delete(part.Packages, path)
+				}
+			}
+			part.Findings = make(map[string][]Finding)
+			for path := range prio {
+				for _, f := range m.pkgs[path].Findings {
+					part.Findings[f.File] = append(part.Findings[f.File], f)
+				}
+			}
+			for name, fs := range part.Findings {
+				part.Findings[name] = dedupe(fs)
+			}
+			early(part)
+			pending = rest
+		}
+	}
+	done, err := m.checkWaves(ctx, overlays, pending)
+	return append(checked, done...), err
+}
+
+// checkWaves checks the packages of pending (in dependency order) in
+// waves: each wave holds the packages whose dirty dependencies are all
+// done, checked in parallel on every processor. Between waves it stops when
+// ctx is cancelled.
+func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pending []string) ([]string, error) {
 	var checked []string
 	workers := max(1, goruntime.GOMAXPROCS(0))
 	for len(pending) > 0 {

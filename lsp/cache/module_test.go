@@ -141,3 +141,40 @@ func TestAnalyzeTestFiles(t *testing.T) {
 		t.Errorf("b.go: %+v", fs)
 	}
 }
+
+func TestAnalyzeEarly(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"base/base.go": "package base\n\nconst N = 1\n",
+		"a/a.go":       "package a\n\nimport \"example.com/app/base\"\n\nvar A string = base.N\n",
+		"b/b.go":       "package b\n\nfunc B() {}\n",
+		"c/c.go":       "package c\n\nfunc C() {}\n",
+	})
+	aFile := filepath.Join(dir, "a", "a.go")
+	content, err := os.ReadFile(aFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModule(dir, nil)
+	var part *Snapshot
+	s, err := m.AnalyzeEarly(context.Background(), map[string][]byte{aFile: content}, func(p *Snapshot) { part = p })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part == nil || !part.Partial {
+		t.Fatal("no early snapshot on the first run")
+	}
+	var early []string
+	for p := range part.Packages {
+		early = append(early, p)
+	}
+	slices.Sort(early)
+	if want := []string{"example.com/app/a", "example.com/app/base"}; !slices.Equal(early, want) {
+		t.Errorf("early packages %v, want %v (the open file's package and its dependency)", early, want)
+	}
+	if fs := part.Findings[aFile]; len(fs) != 1 || fs[0].Rule != rules.Compile {
+		t.Errorf("early findings for a.go: %+v", fs)
+	}
+	if len(s.Packages) != 4 || s.Partial {
+		t.Errorf("final snapshot has %d packages (partial %v), want 4", len(s.Packages), s.Partial)
+	}
+}
