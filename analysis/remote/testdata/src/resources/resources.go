@@ -12,6 +12,12 @@ var API = runtime.LoadBalancer{Name: "api"} // want API:`resource LoadBalancer "
 
 var Same = runtime.LoadBalancer{Name: "api"} // want Same:`resource LoadBalancer "api"`
 
+// Two motherships and a duplicate name are whole-module rules: nothing here.
+
+var Home = runtime.LoadBalancer{Name: "home", Mothership: true} // want Home:`resource LoadBalancer "home"`
+
+var Portal = runtime.CPULiveLoadBalancer{Name: "portal", Mothership: true} // want Portal:`resource CPULiveLoadBalancer "portal"`
+
 var NoName = runtime.Serverless{WorkersMax: 1} // want `resource NoName has no Name: Name is required` NoName:`resource Serverless ""`
 
 var Empty = runtime.Serverless{Name: ""} // want `resource Empty: Name must not be empty` Empty:`resource Serverless ""`
