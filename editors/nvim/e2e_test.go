@@ -524,7 +524,10 @@ func TestNeovimSession(t *testing.T) {
 		filepath.Join(proj, "items", "items.go"),
 		filepath.Join(nested, "nested.go"),
 	}
-	manifest := filepath.Join(proj, ".flash", "flash_manifest.json")
+	manifests := []string{
+		filepath.Join(proj, ".flash", "flash_manifest.json"),
+		filepath.Join(nested, ".flash", "flash_manifest.json"),
+	}
 
 	type attachment struct {
 		ID   int    `json:"id"`
@@ -533,7 +536,7 @@ func TestNeovimSession(t *testing.T) {
 	var res struct {
 		Before       map[string]attachment `json:"before"`
 		AfterRestart map[string]attachment `json:"after_restart"`
-		Generated    bool                  `json:"generated"`
+		Generated    []bool                `json:"generated"`
 		Messages     []struct {
 			Type    int    `json:"type"`
 			Message string `json:"message"`
@@ -542,10 +545,13 @@ func TestNeovimSession(t *testing.T) {
 	}
 	exits := filepath.Join(t.TempDir(), "exits")
 	runNvim(t, root, binDir, proj, "session_init.lua", map[string]any{
-		"files":     files,
-		"clients":   2,
-		"generated": manifest,
-		"exits":     exits,
+		"files":   files,
+		"clients": 2,
+		"generate": []map[string]string{
+			{"file": files[0], "manifest": manifests[0]},
+			{"file": files[2], "manifest": manifests[1]},
+		},
+		"exits": exits,
 	}, &res)
 
 	wantRoots := []string{proj, proj, nested}
@@ -576,19 +582,41 @@ func TestNeovimSession(t *testing.T) {
 		}
 	}
 
-	if !res.Generated {
-		t.Errorf(":FlashGenerate did not create %s; messages: %+v", manifest, res.Messages)
+	// Generation in each module: the quickstart's resources, and an empty
+	// manifest for the nested module, which declares none.
+	if !slices.Equal(res.Generated, []bool{true, true}) {
+		t.Errorf(":FlashGenerate created the manifests: %v, want both; messages: %+v", res.Generated, res.Messages)
 	}
-	if data, err := os.ReadFile(manifest); err != nil {
-		t.Errorf("reading the generated manifest: %v", err)
-	} else if !json.Valid(data) || !strings.Contains(string(data), `"project_name"`) {
-		t.Errorf("generated manifest is not a Flash manifest:\n%s", data)
+	for i, m := range manifests {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			t.Errorf("reading the generated manifest: %v", err)
+			continue
+		}
+		var parsed struct {
+			Module    string         `json:"module"`
+			Resources map[string]any `json:"resources"`
+		}
+		if err := json.Unmarshal(data, &parsed); err != nil {
+			t.Errorf("%s: %v", m, err)
+		}
+		wantModule, wantResources := "example.com/quickstart", true
+		if i == 1 {
+			wantModule, wantResources = "example.com/nested", false
+		}
+		if parsed.Module != wantModule || (len(parsed.Resources) > 0) != wantResources {
+			t.Errorf("%s: module %q with %d resources, want %q (resources: %v)", m, parsed.Module, len(parsed.Resources), wantModule, wantResources)
+		}
 	}
 	// window/showMessage type 3 is Info: generate succeeded.
-	if len(res.Messages) == 0 || res.Messages[0].Type != 3 {
-		t.Errorf("want an info message from generate, got %+v", res.Messages)
-	} else {
-		t.Logf("generate said: %s", res.Messages[0].Message)
+	if len(res.Messages) != 2 {
+		t.Errorf("want one message per generate, got %+v", res.Messages)
+	}
+	for _, m := range res.Messages {
+		if m.Type != 3 {
+			t.Errorf("want an info message from generate, got %+v", m)
+		}
+		t.Logf("generate said: %s", m.Message)
 	}
 
 	// Two servers stopped by :FlashRestart, two more when Neovim quits.

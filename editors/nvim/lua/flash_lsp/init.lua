@@ -193,8 +193,17 @@ function M.generate(bufnr)
     vim.notify('flash_lsp: flash-lsp is not running', vim.log.levels.ERROR)
     return
   end
+  -- The server of this buffer's module; with nested modules there is one
+  -- client per root, and the first one may belong to another module.
+  local client = clients[1]
+  for _, c in ipairs(clients) do
+    if (c.attached_buffers or {})[bufnr] then
+      client = c
+      break
+    end
+  end
   local params = { command = 'flash.generate', arguments = { { uri = uri } } }
-  request(clients[1], 'workspace/executeCommand', params, function(err)
+  request(client, 'workspace/executeCommand', params, function(err)
     if err then
       vim.notify('flash_lsp: generate failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     end
