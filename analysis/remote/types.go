@@ -197,7 +197,7 @@ func (a *analyzer) nameWalk(t types.Type, seen map[types.Type]bool) string {
 			return qualified + " is unexported"
 		case obj.Parent() != nil && obj.Parent() != pkg.Scope():
 			return qualified + " is declared inside a function"
-		case pkg.Name() == "main":
+		case pkg.Name() == "main" && pkg != a.pass.Pkg: // package-main covers this package
 			return qualified + " is declared in package main"
 		case !a.importable(pkg.Path()):
 			return qualified + " is in an internal package the module's handlers cannot import"
