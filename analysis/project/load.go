@@ -768,7 +768,7 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 		nums = append([]int{n}, nums...)
 		rest = rest[:i]
 	}
-	if len(nums) == 0 {
+	if len(nums) == 0 || nums[0] < 1 || len(nums) > 1 && nums[1] < 0 {
 		return token.Position{}, false
 	}
 	file := rest
@@ -776,7 +776,7 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 		file = filepath.Join(root, file)
 	}
 	pos := token.Position{Filename: file, Line: nums[0], Column: 1}
-	if len(nums) > 1 {
+	if len(nums) > 1 && nums[1] > 0 {
 		pos.Column = nums[1]
 	}
 	fset.Iterate(func(f *token.File) bool {
@@ -785,7 +785,7 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 		}
 		if pos.Line >= 1 && pos.Line <= f.LineCount() {
 			off := f.Offset(f.LineStart(pos.Line)) + pos.Column - 1
-			if off <= f.Size() {
+			if off >= 0 && off <= f.Size() {
 				pos.Offset = off
 			}
 		}
