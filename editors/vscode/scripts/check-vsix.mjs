@@ -69,7 +69,7 @@ try {
   ]) {
     check(names.includes(want), `vsix contains ${want}`);
   }
-  for (const prefix of ['extension/src/', 'extension/out/test/', 'extension/scripts/', 'extension/node_modules/typescript/', 'extension/node_modules/@vscode/vsce/']) {
+  for (const prefix of ['extension/go.mod', 'extension/src/', 'extension/out/test/', 'extension/scripts/', 'extension/node_modules/typescript/', 'extension/node_modules/@vscode/vsce/']) {
     check(!names.some((n) => n.startsWith(prefix)), `vsix leaves out ${prefix}`);
   }
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
