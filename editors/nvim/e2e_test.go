@@ -273,12 +273,16 @@ func TestNeovimEndToEnd(t *testing.T) {
 	}
 	prefix := appendLines[1][:strings.Index(appendLines[1], "pth=")]
 
+	if len(want) == 0 {
+		t.Fatalf("flash-lsp check found nothing in api/api.go: %s", stdout.String())
+	}
 	fixLine, fixCol := tokenPos(t, src, "path=/bad-method", "get")
 	var res result
 	runNvim(t, root, binDir, proj, "e2e_init.lua", map[string]any{
-		"file":   file,
-		"fix":    map[string]any{"code": "bad-method", "line": fixLine - 1},
-		"append": map[string]any{"lines": appendLines, "line": 1, "code": "unknown-key"},
+		"file":          file,
+		"initial_count": len(want),
+		"fix":           map[string]any{"code": "bad-method", "line": fixLine - 1},
+		"append":        map[string]any{"lines": appendLines, "line": 1, "code": "unknown-key"},
 	}, &res)
 
 	if res.Filetype != "go" {
@@ -291,9 +295,6 @@ func TestNeovimEndToEnd(t *testing.T) {
 	// 1. First diagnostics: the same findings as the CLI, and the positions
 	// this test computes from the source itself.
 	got := lspKeys(res.Initial)
-	if len(want) == 0 {
-		t.Fatalf("flash-lsp check found nothing in api/api.go: %s", stdout.String())
-	}
 	if !slices.Equal(got, want) {
 		t.Errorf("diagnostics in Neovim differ from flash-lsp check:\n got %v\nwant %v", got, want)
 	}

@@ -9,7 +9,7 @@
 --   rtp      the editors/nvim directory
 --   file     the Go file to open
 --   out      where to write the result
---   cmd      the server command
+--   initial_count  how many diagnostics to wait for in file
 --   fix      {code, line}: the diagnostic (0-based line) to quick-fix
 --   append   {lines, code}: lines to append unsaved, and the code expected on them
 local spec = vim.fn.json_decode(table.concat(vim.fn.readfile(os.getenv('FLASH_E2E_SPEC')), '\n'))
@@ -36,7 +36,6 @@ local default_message = vim.lsp.handlers['window/showMessage']
 
 local flash = require('flash_lsp')
 flash.setup({
-  cmd = spec.cmd,
   on_exit = function(code, signal)
     out.exit = { code = code, signal = signal }
   end,
@@ -132,10 +131,14 @@ local function main()
   out.offset_encoding = c.offset_encoding
   step('attached')
 
+  -- Wait for as many diagnostics as the CLI reports (or any, without a
+  -- count): a server may publish a file more than once while it settles.
+  local want = spec.initial_count or 1
   if not wait_settled(60000, function()
-    return latest ~= nil and #latest > 0
+    return latest ~= nil and #latest >= want
   end, 1500) then
-    error('no diagnostics for ' .. uri .. ' within 60 s')
+    out.initial = summarize(latest)
+    error(string.format('%d diagnostics for %s after 60 s, want %d', latest and #latest or 0, uri, want))
   end
   out.initial = summarize(latest)
   out.initial_vim = vim_diagnostics(bufnr)
