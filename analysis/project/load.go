@@ -505,8 +505,54 @@ func (l *loader) check() []Finding {
 			models = append(models, u.model)
 		}
 	}
-	found = append(found, ModuleRules(models)...)
+	found = append(found, l.exactNameEnds(ModuleRules(models))...)
 	return Merge(found)
+}
+
+// exactNameEnds corrects the ends of duplicate-resource findings, which
+// ModuleRules derives from the Name's value alone, with the syntax of the
+// value as written (a constant or a raw string literal).
+func (l *loader) exactNameEnds(fs []Finding) []Finding {
+	files := make(map[string]*ast.File)
+	for _, u := range l.order {
+		for _, f := range u.files {
+			files[l.fset.File(f.FileStart).Name()] = f
+		}
+	}
+	valueEnd := func(pos token.Position) (token.Position, bool) {
+		f := files[pos.Filename]
+		if f == nil {
+			return token.Position{}, false
+		}
+		var end token.Pos
+		ast.Inspect(f, func(n ast.Node) bool {
+			if end.IsValid() {
+				return false
+			}
+			if kv, ok := n.(*ast.KeyValueExpr); ok && l.fset.Position(kv.Value.Pos()).Offset == pos.Offset {
+				end = kv.Value.End()
+			}
+			return true
+		})
+		if !end.IsValid() {
+			return token.Position{}, false
+		}
+		return position(l.fset, end), true
+	}
+	for i := range fs {
+		if fs[i].Rule != rules.DuplicateResource {
+			continue
+		}
+		if end, ok := valueEnd(fs[i].Pos); ok {
+			fs[i].End = end
+		}
+		for j := range fs[i].Related {
+			if end, ok := valueEnd(fs[i].Related[j].Pos); ok {
+				fs[i].Related[j].End = end
+			}
+		}
+	}
+	return fs
 }
 
 // readExportData reads, in dependency order and before any type-checking,

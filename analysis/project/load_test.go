@@ -302,6 +302,23 @@ var _ = missing.X
 	}
 }
 
+func TestLoadDuplicateNameEnds(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"res/res.go": "package res\n\nimport \"github.com/flash-lsp/flash-lsp/runtime\"\n\nconst name = \"api\"\n\n" +
+			"var A = runtime.LoadBalancer{Name: name}\n\nvar B = runtime.LoadBalancer{Name: `API`}\n",
+	})
+	p := load(t, Config{Dir: dir})
+	if len(p.Findings) != 2 {
+		t.Fatalf("findings %v", p.Findings)
+	}
+	for i, want := range []int{len("name"), len("`API`")} {
+		f := p.Findings[i]
+		if f.Rule != rules.DuplicateResource || f.End.Column-f.Pos.Column != want || f.End.Offset-f.Pos.Offset != want {
+			t.Errorf("finding %d: %s %v-%v, want a span of %d", i, f.Rule, f.Pos, f.End, want)
+		}
+	}
+}
+
 func TestLoadCache(t *testing.T) {
 	dir := writeModule(t, map[string]string{
 		"res/res.go": `package res
