@@ -2,12 +2,15 @@ package workspace
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/flash-lsp/flash-lsp/analysis/project"
 )
 
 func repoRoot(t *testing.T) string {
@@ -80,5 +83,36 @@ func TestGenerateBuilds(t *testing.T) {
 func TestGenerateRequiresReplace(t *testing.T) {
 	if err := Generate(t.TempDir(), Options{}); err == nil {
 		t.Fatal("Generate without Replace succeeded")
+	}
+}
+
+// TestGenerateClean checks that flash-lsp finds nothing to report in a
+// generated workspace, and sees every function on its resource.
+func TestGenerateClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	dir := t.TempDir()
+	opts := Options{Packages: 5, Functions: 10, Resources: 4, Replace: repoRoot(t)}
+	if err := Generate(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	p, err := project.Load(context.Background(), project.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range p.Findings {
+		t.Errorf("%s:%d:%d: %s [%s]", f.Pos.Filename, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
+	}
+	if p.NumFunctions() != 50 || len(p.Resources()) != 4 {
+		t.Fatalf("%d functions, %d resources", p.NumFunctions(), len(p.Resources()))
+	}
+	for i, r := range p.Resources() {
+		if n := len(p.Functions(r)); n == 0 {
+			t.Errorf("resource %s has no functions", r.Name)
+		}
+		if r.LoadBalanced() == Queue(i) {
+			t.Errorf("resource %d (%s): load-balanced = %t", i, r.Name, r.LoadBalanced())
+		}
 	}
 }
