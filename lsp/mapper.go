@@ -59,6 +59,9 @@ func (m *mapper) offset(p protocol.Position) (int, error) {
 	end := len(m.content)
 	if int(p.Line)+1 < len(m.lines) {
 		end = m.lines[p.Line+1] - 1 // the newline
+		if end > start && m.content[end-1] == '\r' {
+			end--
+		}
 	}
 	units := 0
 	off := start
