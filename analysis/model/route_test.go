@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParsePath(t *testing.T) {
@@ -123,7 +124,7 @@ func TestRouteKey(t *testing.T) {
 // FuzzParsePath checks that no path, however broken, makes the parser
 // panic, and that the variables it returns lie inside the path.
 func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{"/", "/items/{id}", "/a/{v:(x|y)}", "/{a:{b}}", "/%", "{", "}", "/a/{v:[}", "/{x:(?P<n>a)}"} {
+	for _, s := range []string{"/", "/api/process", "/a.b+c*d?(e)[f]^$|\\", "/items/{id}", "/a/{v:(x|y)}", "/{a:{b}}", "/%", "{", "}", "/a/{v:[}", "/{x:(?P<n>a)}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
@@ -136,6 +137,16 @@ func FuzzParsePath(f *testing.F) {
 		if err == nil {
 			if _, err := RouteKey("GET", path); err != nil {
 				t.Fatalf("ParsePath(%q) accepted what RouteKey rejects: %v", path, err)
+			}
+		}
+		// The shortcut for paths without variables gives mux's regexp.
+		if strings.HasPrefix(path, "/") && !strings.ContainsAny(path, "{}") && utf8.ValidString(path) {
+			want, err := routerRegexp(path)
+			if err != nil {
+				t.Fatalf("mux rejects the literal path %q: %v", path, err)
+			}
+			if got := literalRegexp(path); got != want {
+				t.Fatalf("literalRegexp(%q) = %q, mux says %q", path, got, want)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
@@ -23,25 +24,7 @@ import (
 // language server does while the user types). It must never panic, and every
 // diagnostic and edit must lie inside the file.
 func FuzzRun(f *testing.F) {
-	runtimeSrc, err := os.ReadFile(filepath.Join("testdata", "src", "github.com", "flash-lsp", "flash-lsp", "runtime", "runtime.go"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	rf, err := parser.ParseFile(fset, "runtime.go", runtimeSrc, 0)
-	if err != nil {
-		f.Fatal(err)
-	}
-	runtimePkg, err := (&types.Config{}).Check(model.RuntimePath, fset, []*ast.File{rf}, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	imp := importerFunc(func(path string) (*types.Package, error) {
-		if path == model.RuntimePath {
-			return runtimePkg, nil
-		}
-		return importer.Default().Import(path)
-	})
+	imp := runtimeImporter(f)
 
 	for _, seed := range [][3]string{
 		{" API method=GET path=/items/{id}", "id string, n *int", `Name: "api"`},
@@ -62,52 +45,117 @@ func FuzzRun(f *testing.F) {
 			"var API = runtime.LoadBalancer{" + lit + "}\n\nvar Q = runtime.Serverless{Name: \"q\"}\n\n" +
 			"type T struct {\n\tA int\n\tB []string\n}\n\n" +
 			"//flash:remote" + dir + "\nfunc F(" + params + ") {}\n"
-		fset := token.NewFileSet()
-		file, _ := parser.ParseFile(fset, "p.go", src, parser.ParseComments|parser.SkipObjectResolution)
-		if file == nil {
+		pass := newPass(t, imp, src)
+		if pass == nil {
 			return
-		}
-		info := &types.Info{
-			Types:      make(map[ast.Expr]types.TypeAndValue),
-			Defs:       make(map[*ast.Ident]types.Object),
-			Uses:       make(map[*ast.Ident]types.Object),
-			Implicits:  make(map[ast.Node]types.Object),
-			Selections: make(map[*ast.SelectorExpr]*types.Selection),
-			Scopes:     make(map[ast.Node]*types.Scope),
-		}
-		conf := &types.Config{Importer: imp, Error: func(error) {}}
-		pkg, _ := conf.Check("p", fset, []*ast.File{file}, info)
-		tf := fset.File(file.Pos())
-		inside := func(what string, pos, end token.Pos) {
-			if !pos.IsValid() || pos < token.Pos(tf.Base()) || end < pos || int(end) > tf.Base()+tf.Size() {
-				t.Fatalf("%s [%d,%d) outside the file [%d,%d)\n%s", what, pos, end, tf.Base(), tf.Base()+tf.Size(), src)
-			}
-		}
-		pass := &analysis.Pass{
-			Analyzer:   Analyzer,
-			Fset:       fset,
-			Files:      []*ast.File{file},
-			Pkg:        pkg,
-			TypesInfo:  info,
-			TypesSizes: types.SizesFor("gc", "amd64"),
-			ResultOf:   map[*analysis.Analyzer]any{inspect.Analyzer: inspector.New([]*ast.File{file})},
-			Report: func(d analysis.Diagnostic) {
-				inside(d.Category+" "+d.Message, d.Pos, d.End)
-				for _, fix := range d.SuggestedFixes {
-					for _, e := range fix.TextEdits {
-						inside("fix "+fix.Message, e.Pos, e.End)
-					}
-				}
-			},
-			ImportObjectFact:  func(types.Object, analysis.Fact) bool { return false },
-			ExportObjectFact:  func(types.Object, analysis.Fact) {},
-			ImportPackageFact: func(*types.Package, analysis.Fact) bool { return false },
-			ExportPackageFact: func(analysis.Fact) {},
 		}
 		if _, err := run(pass); err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// newPass parses and type-checks src as far as it goes and returns a pass
+// over it whose Report checks that every diagnostic and edit lies inside the
+// file; nil when src does not parse at all.
+func newPass(t testing.TB, imp types.Importer, src string) *analysis.Pass {
+	fset := token.NewFileSet()
+	file, _ := parser.ParseFile(fset, "p.go", src, parser.ParseComments|parser.SkipObjectResolution)
+	if file == nil {
+		return nil
+	}
+	info := &types.Info{
+		Types:      make(map[ast.Expr]types.TypeAndValue),
+		Defs:       make(map[*ast.Ident]types.Object),
+		Uses:       make(map[*ast.Ident]types.Object),
+		Implicits:  make(map[ast.Node]types.Object),
+		Selections: make(map[*ast.SelectorExpr]*types.Selection),
+		Scopes:     make(map[ast.Node]*types.Scope),
+	}
+	conf := &types.Config{Importer: imp, Error: func(error) {}}
+	pkg, _ := conf.Check("p", fset, []*ast.File{file}, info)
+	tf := fset.File(file.Pos())
+	inside := func(what string, pos, end token.Pos) {
+		if !pos.IsValid() || pos < token.Pos(tf.Base()) || end < pos || int(end) > tf.Base()+tf.Size() {
+			t.Fatalf("%s [%d,%d) outside the file [%d,%d)\n%s", what, pos, end, tf.Base(), tf.Base()+tf.Size(), src)
+		}
+	}
+	return &analysis.Pass{
+		Analyzer:   Analyzer,
+		Fset:       fset,
+		Files:      []*ast.File{file},
+		Pkg:        pkg,
+		TypesInfo:  info,
+		TypesSizes: types.SizesFor("gc", "amd64"),
+		ResultOf:   map[*analysis.Analyzer]any{inspect.Analyzer: inspector.New([]*ast.File{file})},
+		Report: func(d analysis.Diagnostic) {
+			inside(d.Category+" "+d.Message, d.Pos, d.End)
+			for _, fix := range d.SuggestedFixes {
+				for _, e := range fix.TextEdits {
+					inside("fix "+fix.Message, e.Pos, e.End)
+				}
+			}
+		},
+		ImportObjectFact:  func(types.Object, analysis.Fact) bool { return false },
+		ExportObjectFact:  func(types.Object, analysis.Fact) {},
+		ImportPackageFact: func(*types.Package, analysis.Fact) bool { return false },
+		ExportPackageFact: func(analysis.Fact) {},
+	}
+}
+
+// runtimeImporter type-checks the testdata copy of the runtime package and
+// imports it; other packages come from the standard importer.
+func runtimeImporter(t testing.TB) types.Importer {
+	runtimeSrc, err := os.ReadFile(filepath.Join("testdata", "src", "github.com", "flash-lsp", "flash-lsp", "runtime", "runtime.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	rf, err := parser.ParseFile(fset, "runtime.go", runtimeSrc, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtimePkg, err := (&types.Config{}).Check(model.RuntimePath, fset, []*ast.File{rf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return importerFunc(func(path string) (*types.Package, error) {
+		if path == model.RuntimePath {
+			return runtimePkg, nil
+		}
+		return importer.Default().Import(path)
+	})
+}
+
+// BenchmarkRun measures the analyzer's own work on one package of 20
+// remote functions, without loading, type-checking or the inspector.
+func BenchmarkRun(b *testing.B) {
+	imp := runtimeImporter(b)
+	var src strings.Builder
+	src.WriteString("package p\n\nimport \"github.com/flash-lsp/flash-lsp/runtime\"\n\n")
+	src.WriteString("var API = runtime.LoadBalancer{Name: \"api\", WorkersMax: 3}\n\nvar Q = runtime.Serverless{Name: \"q\"}\n\n")
+	src.WriteString("type Item struct {\n\tID   string\n\tTags []string\n\tNext *Item\n}\n\n")
+	for i := range 20 {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&src, "//flash:remote API method=GET path=/items%d/{id}\nfunc Get%d(id string, limit *int, tags []string) (Item, error) { return Item{}, nil }\n\n", i, i)
+		case 1:
+			fmt.Fprintf(&src, "//flash:remote API method=POST path=/items%d\nfunc Post%d(item Item, n int) (*Item, error) { return nil, nil }\n\n", i, i)
+		default:
+			fmt.Fprintf(&src, "//flash:remote Q\nfunc Job%d(items []Item) error { return nil }\n\n", i)
+		}
+	}
+	pass := newPass(b, imp, src.String())
+	reported := 0
+	pass.Report = func(analysis.Diagnostic) { reported++ }
+	for b.Loop() {
+		if _, err := run(pass); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if reported != 0 {
+		b.Fatalf("%d unexpected diagnostics", reported)
+	}
 }
 
 type importerFunc func(path string) (*types.Package, error)
