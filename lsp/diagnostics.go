@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -172,7 +174,7 @@ func (ms *moduleState) loop() {
 
 		overlays, versions := s.overlays(ms.mod)
 		t0 := time.Now()
-		snap, err := ms.mod.AnalyzeEarly(ctx, overlays, func(part *cache.Snapshot) {
+		snap, err := ms.analyze(ctx, overlays, func(part *cache.Snapshot) {
 			ms.publishEarly(part, versions, first)
 		})
 		cancel()
@@ -208,6 +210,18 @@ func (ms *moduleState) loop() {
 		}
 		ms.mu.Unlock()
 	}
+}
+
+// analyze runs the analysis; a panic in it (a bug, never user input)
+// becomes an error instead of taking the session down.
+func (ms *moduleState) analyze(ctx context.Context, overlays map[string][]byte, early func(*cache.Snapshot)) (snap *cache.Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ms.s.log.Printf("panic analysing %s: %v\n%s", ms.mod.Dir, r, debug.Stack())
+			snap, err = nil, fmt.Errorf("internal error analysing %s: %v", ms.mod.Dir, r)
+		}
+	}()
+	return ms.mod.AnalyzeEarly(ctx, overlays, early)
 }
 
 // overlays copies the open buffers of mod's files, with their versions.

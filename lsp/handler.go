@@ -3,7 +3,6 @@ package lsp
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"runtime/debug"
 	"sync"
@@ -171,6 +170,9 @@ func (s *Server) guard(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2
 		}
 	}()
 	result, err := s.dispatch(ctx, req)
+	if _, isCall := req.(*jsonrpc2.Call); !isCall && err != nil {
+		s.log.Printf("%s: %v", req.Method(), err)
+	}
 	once(ctx, result, err)
 }
 
@@ -238,5 +240,3 @@ func decode(params json.RawMessage, v any) error {
 	}
 	return nil
 }
-
-var _ = fmt.Sprintf

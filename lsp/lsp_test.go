@@ -607,3 +607,37 @@ func Job(x int) int { return x }
 		}
 	}
 }
+
+func TestInitializeCapabilities(t *testing.T) {
+	c, _, _ := session(t, nil)
+	// Capabilities as a current VS Code sends them, in shapes newer than
+	// go.lsp.dev/protocol v0.12.0 knows.
+	params := json.RawMessage(`{"processId": 1, "clientInfo": {"name": "Visual Studio Code", "version": "1.99.0"},
+		"rootUri": null, "workspaceFolders": null, "trace": "off",
+		"capabilities": {
+			"general": {"positionEncodings": ["utf-16"], "staleRequestSupport": {"cancel": true, "retryOnContentModified": []}},
+			"textDocument": {"semanticTokens": {"requests": {"range": true, "full": {"delta": true}}},
+				"diagnostic": {"dynamicRegistration": true, "relatedDocumentSupport": false},
+				"inlayHint": {"resolveSupport": {"properties": ["tooltip"]}}},
+			"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true, "relativePatternSupport": true},
+				"workspaceEdit": {"documentChanges": true, "resourceOperations": ["create", "rename", "delete"]}},
+			"window": {"workDoneProgress": true}
+		}}`)
+	var res map[string]any
+	if err := c.call(protocol.MethodInitialize, params, &res); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	caps, _ := json.Marshal(res["capabilities"])
+	for _, want := range []string{
+		`"change":1`, `"codeActionKinds":["quickfix","source.generate.flash"]`,
+		`"executeCommandProvider":{"commands":["flash.generate"]}`, `"hoverProvider":true`,
+		`"triggerCharacters":[" ","="]`, `"definitionProvider":true`, `"workspaceSymbolProvider":true`,
+	} {
+		if !strings.Contains(string(caps), want) {
+			t.Errorf("capabilities lack %s: %s", want, caps)
+		}
+	}
+	if err := c.call(protocol.MethodInitialize, params, nil); err == nil {
+		t.Error("a second initialize succeeded")
+	}
+}

@@ -52,12 +52,12 @@ type Server struct {
 	// testHook, when set, runs before each message is dispatched.
 	testHook func(ctx context.Context, method string)
 
-	mu        sync.Mutex
-	folders   []string
-	docs      map[string]*document // by filename
-	modules   map[string]*moduleState
-	watching  bool
-	clientCap protocol.ClientCapabilities
+	mu           sync.Mutex
+	folders      []string
+	docs         map[string]*document // by filename
+	modules      map[string]*moduleState
+	watching     bool
+	watchDynamic bool // the client registers file watchers dynamically
 }
 
 // document is an open buffer.
@@ -157,13 +157,27 @@ func (s *Server) showMessage(typ protocol.MessageType, msg string) {
 }
 
 func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
-	var params protocol.InitializeParams
+	// Only what the server uses is decoded: clients send capabilities of
+	// later protocol versions whose shapes go.lsp.dev/protocol v0.12.0
+	// does not know, and a mismatch there must not fail initialize.
+	var params struct {
+		RootPath         string                     `json:"rootPath"`
+		RootURI          protocol.DocumentURI       `json:"rootUri"`
+		WorkspaceFolders []protocol.WorkspaceFolder `json:"workspaceFolders"`
+		Capabilities     struct {
+			Workspace struct {
+				DidChangeWatchedFiles struct {
+					DynamicRegistration bool `json:"dynamicRegistration"`
+				} `json:"didChangeWatchedFiles"`
+			} `json:"workspace"`
+		} `json:"capabilities"`
+	}
 	if err := decode(raw, &params); err != nil {
 		s.state.Store(stateNew)
 		return nil, err
 	}
 	s.mu.Lock()
-	s.clientCap = params.Capabilities
+	s.watchDynamic = params.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
 	for _, f := range params.WorkspaceFolders {
 		if p, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
 			s.folders = append(s.folders, p)
@@ -209,8 +223,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 
 func (s *Server) initialized(ctx context.Context, raw json.RawMessage) (any, error) {
 	s.mu.Lock()
-	dynamic := s.clientCap.Workspace != nil && s.clientCap.Workspace.DidChangeWatchedFiles != nil &&
-		s.clientCap.Workspace.DidChangeWatchedFiles.DynamicRegistration
+	dynamic := s.watchDynamic
 	folders := append([]string(nil), s.folders...)
 	s.mu.Unlock()
 	if dynamic {
