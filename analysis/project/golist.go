@@ -72,7 +72,9 @@ func goList(ctx context.Context, dir string, env, buildFlags []string, overlay s
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, "go", full...)
 	cmd.Dir = dir
-	cmd.Env = env
+	// PWD names dir as given (through symbolic links), so that the go
+	// command reports paths under it, as it does for a shell in dir.
+	cmd.Env = append(env[:len(env):len(env)], "PWD="+dir)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
