@@ -178,6 +178,9 @@ func (ms *moduleState) loop() {
 			ms.publishEarly(part, versions, first)
 		})
 		cancel()
+		if err == nil && len(snap.LoadErrors) > 0 {
+			s.log.Printf("loading %s: %s", ms.mod.Dir, snap.LoadErrors[len(snap.LoadErrors)-1])
+		}
 		if err == nil {
 			s.log.Printf("analysed %s in %v (%d packages re-checked; last metadata load %v)", ms.mod.Dir,
 				time.Since(t0).Round(time.Microsecond), len(snap.Checked), ms.mod.LoadTime.Round(time.Millisecond))

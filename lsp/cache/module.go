@@ -147,6 +147,7 @@ type Module struct {
 	goVersion string
 
 	loaded     bool
+	loads      int // metadata loads so far
 	needReload bool
 	loadErrs   []string
 	meta       map[string]*metaPkg // by package path
@@ -242,6 +243,7 @@ func (m *Module) applyChanges() {
 		switch {
 		case base == "go.mod" || base == "go.sum" || base == "go.work":
 			m.needReload = true
+			m.unresolved = nil
 		case strings.HasSuffix(base, ".go"):
 			if Ignored(c.Name) {
 				continue
@@ -249,6 +251,7 @@ func (m *Module) applyChanges() {
 			delete(m.disk, c.Name)
 			if c.Created || c.Deleted {
 				m.needReload = true
+				m.unresolved = nil
 			}
 			if p, ok := m.owner[c.Name]; ok {
 				m.dirty[p] = true
@@ -310,7 +313,7 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	m.diffOverlays(overlays)
 	reloaded := false
 	if !m.loaded || m.needReload {
-		if err := m.load(context.WithoutCancel(ctx), overlays); err != nil {
+		if err := m.reload(ctx, overlays); err != nil {
 			return nil, err
 		}
 		reloaded = true
@@ -325,7 +328,7 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 				continue
 			}
 			if m.importsChanged(mp, overlays) {
-				if err := m.load(context.WithoutCancel(ctx), overlays); err != nil {
+				if err := m.reload(ctx, overlays); err != nil {
 					return nil, err
 				}
 				break
@@ -549,11 +552,28 @@ func dedupe(fs []Finding) []Finding {
 	return out
 }
 
+// reload loads the metadata. The go command can fail while the user types
+// (an import of a module go.mod lacks, a go.mod being edited): when
+// earlier metadata exists, the analysis goes on with it, the failure is
+// kept in LoadErrors, and no reload is tried again until go.mod or the set
+// of files changes. Loading is never cancelled by edits: it would never
+// finish while the user types.
+func (m *Module) reload(ctx context.Context, overlays map[string][]byte) error {
+	err := m.load(context.WithoutCancel(ctx), overlays)
+	if err == nil || !m.loaded {
+		return err
+	}
+	m.needReload = false
+	m.loadErrs = append(m.loadErrs[:len(m.loadErrs):len(m.loadErrs)], err.Error())
+	return nil
+}
+
 // load runs go/packages for the module's metadata, and a second time for
 // the export data of the dependencies the workspace imports directly.
 func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	t0 := time.Now()
 	defer func() { m.LoadTime = time.Since(t0) }()
+	m.loads++
 	cfg := &packages.Config{
 		Context: ctx,
 		Dir:     m.Dir,
@@ -688,7 +708,12 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	for _, p := range m.order {
 		m.dirty[p] = true
 	}
-	m.unresolved = make(map[string]bool)
+	if m.unresolved == nil {
+		// Kept across reloads: an import that a reload could not resolve
+		// does not reload again at every keystroke (see importsChanged);
+		// applyChanges forgets them when go.mod or the files change.
+		m.unresolved = make(map[string]bool)
+	}
 	m.unowned = make(map[string]bool)
 	for name := range overlays {
 		if _, ok := m.owner[name]; !ok {
@@ -802,6 +827,9 @@ func (m *Module) importsChanged(mp *metaPkg, overlays map[string][]byte) bool {
 			}
 			if _, ok := mp.Imports[path]; !ok {
 				if _, known := m.meta[path]; !known {
+					if m.unresolved == nil {
+						m.unresolved = make(map[string]bool)
+					}
 					m.unresolved[path] = true // do not reload for it twice
 				}
 				return true

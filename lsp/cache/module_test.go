@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -176,5 +177,28 @@ func TestAnalyzeEarly(t *testing.T) {
 	}
 	if len(s.Packages) != 4 || s.Partial {
 		t.Errorf("final snapshot has %d packages (partial %v), want 4", len(s.Packages), s.Partial)
+	}
+}
+
+func TestUnresolvedImportReloadsOnce(t *testing.T) {
+	dir := writeModule(t, map[string]string{"a/a.go": "package a\n"})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	if _, err := m.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	aFile := filepath.Join(dir, "a", "a.go")
+	for i := range 3 {
+		src := fmt.Sprintf("package a\n\nimport \"example.com/nowhere\"\n\nvar _ = nowhere.X%d\n", i)
+		s, err := m.Analyze(ctx, map[string][]byte{aFile: []byte(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fs := s.Findings[aFile]; len(fs) == 0 || fs[0].Rule != rules.Compile {
+			t.Errorf("edit %d: findings %+v, want a compile error for the import", i, fs)
+		}
+	}
+	if m.loads != 2 {
+		t.Errorf("%d metadata loads, want 2 (the first, and one for the new import)", m.loads)
 	}
 }
