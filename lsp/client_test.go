@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/flash-lsp/flash-lsp/internal/workspace"
 )
 
 // client is the editor side of a session, speaking JSON-RPC over a real
@@ -392,23 +394,7 @@ func writeModule(t testing.TB, files map[string]string) string {
 
 func writeModuleAt(t testing.TB, dir, path string, files map[string]string) {
 	t.Helper()
-	root := repoRoot(t)
-	gomod := "module " + path + "\n\ngo 1.26.0\n\nrequire github.com/flash-lsp/flash-lsp v0.0.0\n\nrequire github.com/gorilla/mux v1.8.1 // indirect\n\nreplace github.com/flash-lsp/flash-lsp => " + root + "\n"
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
+	if err := workspace.WriteModule(dir, path, repoRoot(t), files); err != nil {
 		t.Fatal(err)
-	}
-	all := map[string]string{"go.mod": gomod, "go.sum": string(sum)}
-	for k, v := range files {
-		all[k] = v
-	}
-	for name, content := range all {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
+	"github.com/flash-lsp/flash-lsp/internal/workspace"
 )
 
 // repoRoot is the flash-lsp module root, for replace directives.
@@ -19,24 +20,13 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// writeModule writes files (relative name → content) under a new
-// directory, with a go.mod for module example.com/app.
+// writeModule writes files (relative name → content) into a new module
+// example.com/app.
 func writeModule(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/flash-lsp/flash-lsp v0.0.0\n\nreplace github.com/flash-lsp/flash-lsp => " + repoRoot(t) + "\n"
-	all := map[string]string{"go.mod": gomod}
-	for k, v := range files {
-		all[k] = v
-	}
-	for name, content := range all {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := workspace.WriteModule(dir, "example.com/app", repoRoot(t), files); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
