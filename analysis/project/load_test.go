@@ -364,3 +364,53 @@ func A() int { return 1 }
 		t.Fatalf("with an overlay of the first contents: Cached = %t, findings %v", fifth.Cached, fifth.Findings)
 	}
 }
+
+// TestLoadOverlayAndTags checks that unsaved files (overlays, even of files
+// that do not exist on disk) and build flags decide what is analysed.
+func TestLoadOverlayAndTags(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"res/res.go": `package res
+
+import "github.com/flash-lsp/flash-lsp/runtime"
+
+var Q = runtime.LiveServerless{Name: "q"}
+`,
+		"a/a.go": `package a
+
+import _ "example.com/m/res"
+
+//flash:remote res.Q
+func A() {}
+`,
+		"a/extra.go": `//go:build extra
+
+package a
+
+//flash:remote res.Q
+func Extra() {}
+`,
+	})
+	names := func(p *Project) []string {
+		var out []string
+		for _, f := range p.AllFunctions() {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	if got := names(load(t, Config{Dir: dir})); !slices.Equal(got, []string{"A"}) {
+		t.Errorf("without tags: %v", got)
+	}
+	if got := names(load(t, Config{Dir: dir, BuildFlags: []string{"-tags=extra"}})); !slices.Equal(got, []string{"A", "Extra"}) {
+		t.Errorf("with -tags=extra: %v", got)
+	}
+	newFile := filepath.Join(dir, "a", "unsaved.go")
+	p := load(t, Config{Dir: dir, Overlay: map[string][]byte{
+		newFile: []byte("package a\n\nimport _ \"example.com/m/res\"\n\n//flash:remote res.Q method=GET\nfunc Unsaved() {}\n"),
+	}})
+	if got := names(p); !slices.Equal(got, []string{"A", "Unsaved"}) {
+		t.Errorf("with an overlay: %v", got)
+	}
+	if len(p.Findings) != 1 || p.Findings[0].Rule != rules.RouteOnQueue || p.Findings[0].Pos.Filename != newFile {
+		t.Errorf("overlay findings: %v", p.Findings)
+	}
+}
