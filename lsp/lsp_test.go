@@ -641,3 +641,38 @@ func TestInitializeCapabilities(t *testing.T) {
 		t.Error("a second initialize succeeded")
 	}
 }
+
+func TestMultiRootWorkspace(t *testing.T) {
+	one := writeModule(t, appFiles)
+	two := writeModule(t, appFiles)
+	c, _, _ := session(t, nil)
+	params := map[string]any{
+		"processId": os.Getpid(),
+		"workspaceFolders": []map[string]string{
+			{"uri": string(pathToURI(one)), "name": "one"},
+			{"uri": string(pathToURI(two)), "name": "two"},
+		},
+		"capabilities": map[string]any{},
+	}
+	if err := c.call(protocol.MethodInitialize, params, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.notify(protocol.MethodInitialized, map[string]any{})
+	// Each folder's module is its own project: both report their own
+	// bad method, and neither sees the other's routes as conflicts.
+	for _, dir := range []string{one, two} {
+		p := c.waitDiags(filepath.Join(dir, "api", "api.go"), wait, func(p protocol.PublishDiagnosticsParams) bool {
+			return hasCode(p.Diagnostics, "bad-method")
+		})
+		if hasCode(p.Diagnostics, "route-conflict") {
+			t.Errorf("%s: modules of two folders conflict: %s", dir, describeDiags(p.Diagnostics))
+		}
+	}
+	var syms []protocol.SymbolInformation
+	if err := c.call(protocol.MethodWorkspaceSymbol, map[string]any{"query": "/items"}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if len(syms) != 2 {
+		t.Errorf("GET /items/{id} found %d times, want once per folder: %+v", len(syms), syms)
+	}
+}
