@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -172,7 +173,8 @@ type Module struct {
 	dirty    map[string]bool     // packages that must be re-checked
 	moduleFs []Finding           // whole-module findings of the last run
 	joined   []*model.Package
-	last     *Snapshot
+	// last is read without mu, so that requests never wait for a run.
+	last atomic.Pointer[Snapshot]
 }
 
 // NewModule returns the module rooted at dir (which holds go.mod). Nothing
@@ -209,9 +211,7 @@ func Ignored(filename string) bool {
 
 // Snapshot returns the result of the last completed analysis, or nil.
 func (m *Module) Snapshot() *Snapshot {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.last
+	return m.last.Load()
 }
 
 // FileChange is a change of a file on disk.
@@ -358,11 +358,12 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	}
 
 	all := sortedPackages(m.pkgs)
-	if len(checked) > 0 || m.last == nil {
+	if len(checked) > 0 || m.last.Load() == nil {
 		m.moduleFs, m.joined = m.checker.ModuleRules(all)
 	}
-	m.last = m.snapshot(checked)
-	return m.last, nil
+	snap := m.snapshot(checked)
+	m.last.Store(snap)
+	return snap, nil
 }
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
