@@ -10,5 +10,5 @@ if [ -f editors/vscode/package.json ]; then
 		echo "test-editors: editors/vscode/node_modules is missing; run 'make deps-editors' (npm ci) first" >&2
 		exit 1
 	fi
-	(cd editors/vscode && npm run --silent compile && npm test)
+	(cd editors/vscode && npm test)
 fi

@@ -1,7 +1,9 @@
 // Packages the extension with @vscode/vsce into a temporary directory and
 // checks the .vsix: it must exist and hold the compiled extension and its
 // runtime dependency, but not sources, tests or development tools.
-// Run by `npm test` (and so by `make test`) so packaging cannot silently break.
+// Run by `npm test` (and so by `make test`) so packaging cannot silently break;
+// vsce runs the vscode:prepublish script (compile) first, which also builds
+// the unit tests that `npm test` runs next.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
