@@ -676,3 +676,34 @@ func TestMultiRootWorkspace(t *testing.T) {
 		t.Errorf("GET /items/{id} found %d times, want once per folder: %+v", len(syms), syms)
 	}
 }
+
+func TestInsertionQuickFix(t *testing.T) {
+	src := "package other\n\nimport _ \"example.com/app/res\"\n\n//flash:remote res.API\nfunc GetHTTPStatus() string { return \"ok\" }\n"
+	dir := writeModule(t, map[string]string{"res/res.go": appFiles["res/res.go"], "other/other.go": src})
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	file := filepath.Join(dir, "other", "other.go")
+	c.open(file, 1)
+	pub := c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "missing-route") })
+	d := pub.Diagnostics[0]
+	if got := rangeText(t, src, d.Range); got != "res.API" {
+		t.Errorf("missing-route covers %q, want the resource token", got)
+	}
+	var actions []protocol.CodeAction
+	if err := c.call(protocol.MethodTextDocumentCodeAction, map[string]any{
+		"textDocument": map[string]any{"uri": pathToURI(file)},
+		"range":        d.Range,
+		"context":      map[string]any{"diagnostics": []protocol.Diagnostic{d}, "only": []string{"quickfix"}},
+	}, &actions); err != nil {
+		t.Fatal(err)
+	}
+	if len(actions) != 1 || actions[0].Kind != protocol.QuickFix || actions[0].Edit == nil {
+		t.Fatalf("actions = %+v, want one quick fix (only quickfix was asked for)", actions)
+	}
+	fixed := applyEdits(t, src, actions[0].Edit.Changes[pathToURI(file)])
+	if !strings.Contains(fixed, "//flash:remote res.API method=GET path=/get-http-status\n") {
+		t.Fatalf("fix %q produced:\n%s", actions[0].Title, fixed)
+	}
+	c.change(file, fixed, 2)
+	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 && len(p.Diagnostics) == 0 })
+}
