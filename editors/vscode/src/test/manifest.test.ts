@@ -20,6 +20,7 @@ interface Manifest {
   main: string;
   engines: { vscode: string };
   activationEvents: string[];
+  capabilities?: { untrustedWorkspaces?: { supported: boolean | 'limited'; restrictedConfigurations?: string[] } };
   contributes: Record<string, unknown> & {
     commands: Command[];
     configuration: { properties: Record<string, { type: string; default: unknown }> };
@@ -79,6 +80,12 @@ describe('package.json', () => {
     assert.equal(props['flash.server.path']?.default, '');
     assert.deepEqual(props['flash.server.args']?.default, []);
     assert.equal(props['flash.trace.server']?.default, 'off');
+  });
+
+  it('does not let an untrusted workspace choose the server binary or its arguments', () => {
+    const trust = manifest.capabilities?.untrustedWorkspaces;
+    assert.equal(trust?.supported, 'limited');
+    assert.deepEqual([...(trust?.restrictedConfigurations ?? [])].sort(), ['flash.server.args', 'flash.server.path']);
   });
 
   it('targets a VS Code that the language client and the typings support', () => {
