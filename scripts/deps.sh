@@ -16,7 +16,10 @@ editors)
 		$SUDO apt-get update -qq >/dev/null
 		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq neovim >/dev/null
 	fi
-	if [ -f editors/vscode/package-lock.json ] && [ ! -d editors/vscode/node_modules ]; then
+	# npm ci when node_modules is missing or older than the lockfile.
+	lock=editors/vscode/package-lock.json
+	if [ -f "$lock" ] && { [ ! -f editors/vscode/node_modules/.package-lock.json ] ||
+		[ "$lock" -nt editors/vscode/node_modules/.package-lock.json ]; }; then
 		echo "installing the VS Code extension's npm packages" >&2
 		(cd editors/vscode && npm ci --no-audit --no-fund >/dev/null)
 	fi
