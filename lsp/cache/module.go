@@ -58,7 +58,10 @@ type Package struct {
 	Dir   string
 	Files []*File
 	Types *types.Package
-	Info  *types.Info
+	// The types.Info of the check is not kept: the checker has read it,
+	// and holding every package's would double the live heap (and the
+	// garbage collector's work after every edit).
+
 	// Model is what the package contributes to the Flash project; nil when
 	// the checker produced none.
 	Model *model.Package
@@ -900,7 +903,7 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		Error:     func(err error) { errs = append(errs, err) },
 	}
 	tpkg, _ := conf.Check(mp.Path, m.fset, asts, info)
-	pkg.Types, pkg.Info = tpkg, info
+	pkg.Types = tpkg
 	if pkg.Name == "" && tpkg != nil {
 		pkg.Name = tpkg.Name()
 	}
