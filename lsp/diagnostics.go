@@ -34,8 +34,9 @@ type moduleState struct {
 	readyOnce sync.Once
 	updated   chan struct{} // closed and replaced after each completed run
 	lastKick  time.Time
-	busy      bool // a run is queued or in progress
-	burst     bool // the last edit came while busy
+	lastErr   string // the last analysis failure shown; only loop uses it
+	busy      bool   // a run is queued or in progress
+	burst     bool   // the last edit came while busy
 }
 
 // A burst of edits (a paste, a formatter, auto-repeat, a client replaying
@@ -194,13 +195,18 @@ func (ms *moduleState) loop() {
 				continue
 			}
 			s.log.Printf("analysing %s: %v", ms.mod.Dir, err)
-			s.showMessage(protocol.MessageTypeError, "flash-lsp: "+err.Error())
+			if msg := "flash-lsp: " + err.Error(); msg != ms.lastErr {
+				// Once per distinct failure, not at every keystroke.
+				ms.lastErr = msg
+				s.showMessage(protocol.MessageTypeError, msg)
+			}
 			ms.readyOnce.Do(func() { close(ms.ready) })
 			ms.mu.Lock()
 			ms.busy, ms.burst = len(ms.kick) > 0, false
 			ms.mu.Unlock()
 			continue
 		}
+		ms.lastErr = ""
 		ms.readyOnce.Do(func() { close(ms.ready) })
 		ms.mu.Lock()
 		close(ms.updated)
@@ -237,11 +243,8 @@ func (s *Server) overlays(mod *cache.Module) (map[string][]byte, map[string]int3
 		if !mod.Contains(name) || cache.Ignored(name) {
 			continue
 		}
-		if owner := s.modules[mod.Dir]; owner != nil {
-			// A file of a nested module belongs to that module.
-			if inner := s.deepestModuleDir(name); inner != mod.Dir {
-				continue
-			}
+		if s.deepestModuleDir(name) != mod.Dir {
+			continue // a file of a nested module belongs to that module
 		}
 		overlays[name] = d.text
 		versions[name] = d.version
