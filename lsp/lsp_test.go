@@ -442,6 +442,42 @@ func TestCancelNumericID(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("cancelled request was never answered")
 	}
+
+	// A string id, as other clients send it.
+	c.mu.Lock()
+	ch := make(chan *wireMsg, 1)
+	c.pending[`"req-7"`] = ch
+	c.mu.Unlock()
+	c.write(map[string]any{"jsonrpc": "2.0", "id": "req-7", "method": protocol.MethodTextDocumentHover, "params": map[string]any{
+		"textDocument": map[string]any{"uri": "file:///nowhere/x.go"}, "position": map[string]any{"line": 0, "character": 0},
+	}})
+	<-started
+	c.notify(protocol.MethodCancelRequest, map[string]any{"id": "req-7"})
+	select {
+	case m := <-ch:
+		if m.Error == nil || m.Error.Code != -32800 {
+			t.Errorf("cancelled request \"req-7\" answered %+v, want a -32800 error", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancelled request \"req-7\" was never answered")
+	}
+}
+
+func TestBrokenGoMod(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.26.0\nrequire (\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	c.waitMessage(wait, func(m protocol.ShowMessageParams) bool {
+		return m.Type == protocol.MessageTypeError && strings.Contains(m.Message, "go.mod")
+	})
+	// The session goes on.
+	var syms []protocol.SymbolInformation
+	if err := c.call(protocol.MethodWorkspaceSymbol, map[string]any{"query": ""}, &syms); err != nil {
+		t.Errorf("workspace/symbol with a broken go.mod: %v", err)
+	}
 }
 
 func TestPanicBecomesError(t *testing.T) {
