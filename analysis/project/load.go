@@ -727,11 +727,6 @@ func (l *loader) importFor(u *loadUnit, path string) (*types.Package, error) {
 	return nil, errors.New("no export data")
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
-}
-
 // compileErrors converts the errors of u into compile findings: the
 // compiler's, then the parser's and type checker's (which collapse with
 // the compiler's at the same position), then go list's own.
@@ -858,10 +853,10 @@ func namedDirs(ctx context.Context, dir, root, modPath string, env, buildFlags [
 	var problems []string
 	for _, lp := range listed {
 		switch {
+		case lp.Error != nil && len(lp.GoFiles) == 0 && !dirHasGo(lp.Dir):
+			problems = append(problems, strings.Join(strings.Fields(lp.Error.Err), " "))
 		case lp.Module == nil || lp.Module.Path != modPath || !within(root, lp.Dir):
 			problems = append(problems, fmt.Sprintf("package %s is not in module %s", lp.ImportPath, modPath))
-		case lp.Error != nil && len(lp.GoFiles) == 0 && !dirHasGo(lp.Dir):
-			problems = append(problems, firstLine(lp.Error.Err))
 		default:
 			dirs[lp.Dir] = true
 		}
