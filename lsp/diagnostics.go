@@ -211,13 +211,13 @@ func (ms *moduleState) loop() {
 		ms.mu.Lock()
 		close(ms.updated)
 		ms.updated = make(chan struct{})
-		ms.mu.Unlock()
-		ms.publish(snap, versions, first)
-		ms.mu.Lock()
+		// The edit is analysed: one that comes in while we publish, in
+		// answer to what we publish, starts no burst.
 		if len(ms.kick) == 0 {
 			ms.busy, ms.burst = false, false
 		}
 		ms.mu.Unlock()
+		ms.publish(snap, versions, first)
 	}
 }
 
