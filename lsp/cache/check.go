@@ -1,0 +1,395 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"os"
+	goruntime "runtime"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/tools/go/gcexportdata"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// checkDirty re-checks the dirty packages in waves: each wave holds the
+// dirty packages whose dirty dependencies are all done, checked in
+// parallel on every processor. Between waves it stops when ctx is
+// cancelled.
+func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte, early func(*Snapshot)) ([]string, error) {
+	var pending []string
+	for _, path := range m.order {
+		if m.dirty[path] {
+			pending = append(pending, path)
+		}
+	}
+	var checked []string
+	if early != nil {
+		// The open buffers' packages and their dirty dependencies first.
+		prio := map[string]bool{}
+		var mark func(p string)
+		mark = func(p string) {
+			if prio[p] || !m.dirty[p] {
+				return
+			}
+			prio[p] = true
+			for _, t := range m.meta[p].Imports {
+				mark(t)
+			}
+		}
+		for name := range overlays {
+			if p, ok := m.owner[name]; ok {
+				mark(p)
+			}
+		}
+		var first, rest []string
+		for _, p := range pending {
+			if prio[p] {
+				first = append(first, p)
+			} else {
+				rest = append(rest, p)
+			}
+		}
+		if len(first) > 0 && len(rest) > 0 {
+			done, err := m.checkWaves(ctx, overlays, first)
+			checked = append(checked, done...)
+			if err != nil {
+				return nil, err
+			}
+			part := m.snapshot(checked)
+			part.Partial = true
+			for path := range part.Packages {
+				if !prio[path] {
+					delete(part.Packages, path)
+				}
+			}
+			part.Findings = make(map[string][]Finding)
+			for path := range prio {
+				for _, f := range m.pkgs[path].Findings {
+					part.Findings[f.File] = append(part.Findings[f.File], f)
+				}
+			}
+			for name, fs := range part.Findings {
+				part.Findings[name] = dedupe(fs)
+			}
+			early(part)
+			pending = rest
+		}
+	}
+	done, err := m.checkWaves(ctx, overlays, pending)
+	return append(checked, done...), err
+}
+
+// checkWaves checks the packages of pending (in dependency order) in
+// waves: each wave holds the packages whose dirty dependencies are all
+// done, checked in parallel on every processor. Between waves it stops when
+// ctx is cancelled.
+func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pending []string) ([]string, error) {
+	var checked []string
+	workers := max(1, goruntime.GOMAXPROCS(0))
+	for len(pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var wave, rest []string
+		for _, path := range pending {
+			ready := true
+			for _, t := range m.meta[path].Imports {
+				if m.dirty[t] && t != path {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				wave = append(wave, path)
+			} else {
+				rest = append(rest, path)
+			}
+		}
+		if len(wave) == 0 { // an import cycle: take them in order
+			wave, rest = rest[:1], rest[1:]
+		}
+		results := make([]*Package, len(wave))
+		errs := make([]error, len(wave))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(workers, len(wave)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					results[i], errs[i] = m.check(m.meta[wave[i]], overlays)
+				}
+			}()
+		}
+		for i := range wave {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i, path := range wave {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			m.pkgs[path] = results[i]
+			delete(m.dirty, path)
+			checked = append(checked, path)
+		}
+		pending = rest
+	}
+	return checked, ctx.Err()
+}
+
+// content returns the current text of filename: its overlay, or what is on
+// disk.
+func (m *Module) content(filename string, overlays map[string][]byte) ([]byte, error) {
+	if c, ok := overlays[filename]; ok {
+		return c, nil
+	}
+	m.fileMu.Lock()
+	c, ok := m.disk[filename]
+	m.fileMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, err
+	}
+	m.fileMu.Lock()
+	m.disk[filename] = c
+	m.fileMu.Unlock()
+	return c, nil
+}
+
+// parse returns the parsed file for filename's current content, reusing the
+// previous parse when the content did not change.
+func (m *Module) parse(filename string, overlays map[string][]byte) (*File, error) {
+	c, err := m.content(filename, overlays)
+	if err != nil {
+		return nil, err
+	}
+	m.fileMu.Lock()
+	f := m.files[filename]
+	m.fileMu.Unlock()
+	if f != nil && bytes.Equal(f.Content, c) {
+		return f, f.ParseErr
+	}
+	// Keep our own copy: overlays belong to the caller.
+	c = bytes.Clone(c)
+	astf, err := parser.ParseFile(m.fset, filename, c, parser.ParseComments|parser.SkipObjectResolution)
+	f = &File{Name: filename, Content: c, AST: astf, ParseErr: err}
+	if astf != nil {
+		f.Tok = m.fset.File(astf.FileStart)
+	}
+	m.fileMu.Lock()
+	m.files[filename] = f
+	m.fileMu.Unlock()
+	return f, err
+}
+
+// check parses and type-checks one workspace package and runs the checker.
+func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error) {
+	pkg := &Package{Path: mp.Path, Name: mp.Name, Dir: mp.Dir}
+	var errs []error
+	var asts []*ast.File
+	for _, name := range mp.GoFiles {
+		f, err := m.parse(name, overlays)
+		if err != nil {
+			var list scanner.ErrorList
+			if errors.As(err, &list) {
+				for _, e := range list {
+					errs = append(errs, e)
+				}
+			} else if f == nil || f.AST == nil {
+				// Unreadable (deleted under us): the next reload fixes it.
+				continue
+			}
+		}
+		if f == nil || f.AST == nil {
+			continue
+		}
+		pkg.Files = append(pkg.Files, f)
+		asts = append(asts, f.AST)
+	}
+
+	deps := make(map[string]*Package)
+	imp := importerFunc(func(spec string) (*types.Package, error) {
+		if spec == "unsafe" {
+			return types.Unsafe, nil
+		}
+		target := mp.Imports[spec]
+		if target == "" {
+			target = spec
+		}
+		if dm := m.meta[target]; dm != nil && dm.Workspace {
+			if dp := m.pkgs[target]; dp != nil && dp.Types != nil {
+				deps[target] = dp
+				return dp.Types, nil
+			}
+			return nil, fmt.Errorf("import cycle or unchecked package %s", target)
+		}
+		return m.importExport(target)
+	})
+	info := &types.Info{
+		Types:        make(map[ast.Expr]types.TypeAndValue),
+		Instances:    make(map[*ast.Ident]types.Instance),
+		Defs:         make(map[*ast.Ident]types.Object),
+		Uses:         make(map[*ast.Ident]types.Object),
+		Implicits:    make(map[ast.Node]types.Object),
+		Selections:   make(map[*ast.SelectorExpr]*types.Selection),
+		Scopes:       make(map[ast.Node]*types.Scope),
+		FileVersions: make(map[*ast.File]string),
+	}
+	conf := types.Config{
+		Importer:  imp,
+		GoVersion: m.goVersion,
+		Sizes:     types.SizesFor("gc", goruntime.GOARCH),
+		Error:     func(err error) { errs = append(errs, err) },
+	}
+	tpkg, _ := conf.Check(mp.Path, m.fset, asts, info)
+	pkg.Types = tpkg
+	if pkg.Name == "" && tpkg != nil {
+		pkg.Name = tpkg.Name()
+	}
+
+	res, err := m.checker.CheckPackage(&CheckInput{
+		Fset: m.fset, Path: mp.Path, Dir: mp.Dir, Files: asts, Types: tpkg, Info: info,
+		Errors: errs, Deps: deps,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking %s: %w", mp.Path, err)
+	}
+	if res == nil {
+		res = &Analysis{}
+	}
+	pkg.Model, pkg.Extra = res.Model, res.Extra
+	pkg.Findings = res.Findings
+	if !res.CompileReported {
+		pkg.Findings = append(pkg.Findings, CompileFindings(m.fset, errs)...)
+	}
+	files := make(map[string]*File, len(pkg.Files))
+	for _, f := range pkg.Files {
+		files[f.Name] = f
+	}
+	for i := range pkg.Findings {
+		widen(&pkg.Findings[i], files)
+	}
+	return pkg, nil
+}
+
+// importExport returns an external package from its export data.
+func (m *Module) importExport(path string) (*types.Package, error) {
+	m.expMu.Lock()
+	defer m.expMu.Unlock()
+	if p := m.exports[path]; p != nil && p.Complete() {
+		return p, nil
+	}
+	mp := m.meta[path]
+	if mp == nil {
+		return nil, fmt.Errorf("package %s is not in the module's dependencies", path)
+	}
+	if mp.ExportFile == "" {
+		if len(mp.Errors) > 0 {
+			return nil, fmt.Errorf("no export data for %s: %s", path, mp.Errors[0])
+		}
+		return nil, fmt.Errorf("no export data for %s", path)
+	}
+	f, err := os.Open(mp.ExportFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	p, err := gcexportdata.Read(r, m.fset, m.exports, path)
+	if err != nil {
+		return nil, fmt.Errorf("reading export data of %s: %w", path, err)
+	}
+	return p, nil
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+// CompileFindings converts parse and type errors into findings of rule
+// compile.
+func CompileFindings(fset *token.FileSet, errs []error) []Finding {
+	var out []Finding
+	for _, err := range errs {
+		var (
+			terr types.Error
+			serr scanner.Error
+			perr *scanner.Error
+		)
+		var pos token.Position
+		var msg string
+		switch {
+		case errors.As(err, &terr):
+			pos, msg = terr.Fset.PositionFor(terr.Pos, false), terr.Msg
+		case errors.As(err, &perr):
+			pos, msg = perr.Pos, perr.Msg
+		case errors.As(err, &serr):
+			pos, msg = serr.Pos, serr.Msg
+		default:
+			continue
+		}
+		if !pos.IsValid() || pos.Filename == "" {
+			continue
+		}
+		out = append(out, Finding{
+			Rule: rules.Compile, Severity: rules.Error, Message: msg,
+			File: pos.Filename, Start: pos.Offset, End: pos.Offset,
+		})
+	}
+	return out
+}
+
+// widen gives an empty range the extent of the word it starts, so that an
+// editor underlines something.
+func widen(f *Finding, files map[string]*File) {
+	if f.End > f.Start {
+		return
+	}
+	file := files[f.File]
+	if file == nil || f.Start < 0 || f.Start >= len(file.Content) {
+		return
+	}
+	c := file.Content
+	end := f.Start
+	for end < len(c) {
+		r, size := utf8.DecodeRune(c[end:])
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') {
+			break
+		}
+		end += size
+	}
+	if end == f.Start && c[end] != '\n' {
+		_, size := utf8.DecodeRune(c[end:])
+		end += size
+	}
+	f.End = end
+}
+
+// compileOnly is the Checker of a cache without analysis: it reports
+// compile errors only.
+type compileOnly struct{}
+
+func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
+
+func (compileOnly) ModuleRules([]*Package) ([]Finding, []*model.Package) {
+	return nil, nil
+}

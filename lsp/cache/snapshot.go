@@ -1,0 +1,162 @@
+package cache
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/rules"
+)
+
+// File is one parsed Go file of a workspace package. A File is immutable:
+// an edit produces a new one.
+type File struct {
+	Name    string // absolute filename
+	Content []byte
+	AST     *ast.File
+	Tok     *token.File
+	// ParseErr is the parser's error (a scanner.ErrorList), if any.
+	ParseErr error
+}
+
+// Package is the result of checking one workspace package. A Package is
+// immutable once built.
+type Package struct {
+	Path  string // import path
+	Name  string
+	Dir   string
+	Files []*File
+	Types *types.Package
+	// The types.Info of the check is not kept: the checker has read it,
+	// and holding every package's would double the live heap (and the
+	// garbage collector's work after every edit).
+
+	// Model is what the package contributes to the Flash project; nil when
+	// the checker produced none.
+	Model *model.Package
+	// Findings are the package's own findings (compile errors and
+	// per-package rules); whole-module findings live in the Snapshot.
+	Findings []Finding
+	// Extra is the checker's per-package state.
+	Extra any
+}
+
+// Snapshot is an immutable view of a module after an analysis run.
+type Snapshot struct {
+	Module *Module
+	// Packages holds every workspace package by import path.
+	Packages map[string]*Package
+	// Files holds every analysed file by absolute filename.
+	Files map[string]*File
+	// Findings holds every finding by the file it is located in, sorted by
+	// position.
+	Findings map[string][]Finding
+	// Checked lists the packages re-checked by the run that produced the
+	// snapshot.
+	Checked []string
+	// LoadErrors are problems of loading the module that have no position.
+	LoadErrors []string
+	// Models are the packages' models joined by the whole-module step,
+	// sorted by import path: what hover, completion and generate read.
+	Models []*model.Package
+	// Path and GoVersion are the module path and go directive.
+	Path, GoVersion string
+	// Partial marks an early snapshot (see AnalyzeEarly): it holds only
+	// some packages, and no whole-module findings.
+	Partial bool
+
+	owner map[string]*Package
+}
+
+// PackageOf returns the package that contains filename, or nil.
+func (s *Snapshot) PackageOf(filename string) *Package { return s.owner[filename] }
+
+// HasErrors reports whether any finding of the snapshot is an error; when
+// ignoreCompile is set, compile errors do not count.
+func (s *Snapshot) HasErrors(ignoreCompile bool) (Finding, bool) {
+	files := make([]string, 0, len(s.Findings))
+	for f := range s.Findings {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		for _, f := range s.Findings[name] {
+			if f.Severity == rules.Error && !(ignoreCompile && f.Rule == rules.Compile) {
+				return f, true
+			}
+		}
+	}
+	return Finding{}, false
+}
+
+func (m *Module) snapshot(checked []string) *Snapshot {
+	s := &Snapshot{
+		Module:     m,
+		Packages:   make(map[string]*Package, len(m.pkgs)),
+		Files:      make(map[string]*File),
+		Findings:   make(map[string][]Finding),
+		Checked:    checked,
+		LoadErrors: m.loadErrs,
+		owner:      make(map[string]*Package),
+		Models:     m.joined,
+		Path:       m.path,
+		GoVersion:  m.goVersion,
+	}
+	for path, p := range m.pkgs {
+		s.Packages[path] = p
+		for _, f := range p.Files {
+			s.Files[f.Name] = f
+			s.owner[f.Name] = p
+		}
+		for _, f := range p.Findings {
+			s.Findings[f.File] = append(s.Findings[f.File], f)
+		}
+	}
+	for _, f := range m.moduleFs {
+		s.Findings[f.File] = append(s.Findings[f.File], f)
+	}
+	for name, fs := range s.Findings {
+		s.Findings[name] = dedupe(fs)
+	}
+	return s
+}
+
+// dedupe sorts the findings of one file and keeps at most one finding per
+// token: of the flash findings that start at the same offset, the one whose
+// rule comes first in the rule table. Compile errors are kept, once each.
+func dedupe(fs []Finding) []Finding {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		if pa, pb := rules.Precedence(a.Rule), rules.Precedence(b.Rule); pa != pb {
+			return pa - pb
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	out := fs[:0:0]
+	for i, f := range fs {
+		if i > 0 {
+			prev := out[len(out)-1]
+			if f.Start == prev.Start && (f.Rule != rules.Compile && prev.Rule != rules.Compile ||
+				f.Rule == prev.Rule && f.Message == prev.Message) {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func sortedPackages(m map[string]*Package) []*Package {
+	out := make([]*Package, 0, len(m))
+	for _, p := range m {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *Package) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
