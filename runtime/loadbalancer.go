@@ -549,6 +549,10 @@ func ServeLoadBalancer(app App) error {
 	s.Logger = logger
 	s.MaxBodyBytes = env.maxBodyBytes
 	s.Mothership = s.Mothership || env.mothership
+	if app.Resource != nil {
+		// Typed clients in this process call its own resource in memory.
+		defer RegisterLocal(app.Resource.ResourceConfig().Name, s)()
+	}
 	if env.manifestPath != "" {
 		s.ManifestPaths = []string{env.manifestPath}
 	}

@@ -256,6 +256,14 @@ func ServeQueue(app App) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if app.Resource != nil {
+		// Typed clients in this process call its own resource in memory,
+		// through the local test API's handler.
+		if local, err := NewQueueServer(app); err == nil {
+			local.Logger = logger
+			defer RegisterLocal(app.Resource.ResourceConfig().Name, local)()
+		}
+	}
 	if os.Getenv("RUNPOD_WEBHOOK_GET_JOB") != "" {
 		w, err := newWorker(app, os.Getenv, logger)
 		if err != nil {
