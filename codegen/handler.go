@@ -288,6 +288,10 @@ func (im *imports) assign() {
 	sort.Strings(paths)
 	for _, p := range paths {
 		base := identifier(im.names[p], p)
+		if base == "p" || isLocalVar(base) {
+			// Numbering p or p1 would give p2 or p12, p13, ...: locals.
+			base += "_"
+		}
 		alias := base
 		for n := 2; im.taken[alias] || types.Universe.Lookup(alias) != nil || isLocalVar(alias); n++ {
 			alias = base + strconv.Itoa(n)
@@ -371,11 +375,15 @@ func identifier(name, importPath string) string {
 }
 
 // isLocalVar reports whether s has the form of a generated parameter
-// variable (p0, p1, ...).
+// variable: p0, p1, ... (p007 does not).
 func isLocalVar(s string) bool {
-	if len(s) < 2 || s[0] != 'p' {
+	if len(s) < 2 || s[0] != 'p' || (s[1] == '0' && len(s) > 2) {
 		return false
 	}
-	_, err := strconv.Atoi(s[1:])
-	return err == nil
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -109,3 +109,41 @@ var T time.Time
 		t.Error("handler imports reflect")
 	}
 }
+
+func TestImportAliases(t *testing.T) {
+	im := newImports()
+	for path, name := range map[string]string{
+		"example.com/a/p000":     "p000", // a package name, not a local
+		"example.com/b/p1":       "p1",   // a local's name
+		"example.com/c/p1":       "p1",
+		"example.com/ctx":        "ctx",
+		"example.com/x/context":  "context",
+		"example.com/y/string":   "string",
+		"example.com/03_a-b":     "",
+		"example.com/type":       "",
+		"example.com/fmt/v2/fmt": "fmt",
+		"example.com/p":          "p",
+		"example.com/q/p":        "p",
+	} {
+		im.add(path, name)
+	}
+	im.assign()
+	want := map[string]string{
+		"example.com/a/p000":     "p000",
+		"example.com/b/p1":       "p1_",
+		"example.com/c/p1":       "p1_2",
+		"example.com/ctx":        "ctx2",
+		"example.com/x/context":  "context2",
+		"example.com/y/string":   "string2",
+		"example.com/03_a-b":     "pkg03_a_b",
+		"example.com/type":       "type_",
+		"example.com/fmt/v2/fmt": "fmt2",
+		"example.com/p":          "p_",
+		"example.com/q/p":        "p_2",
+	}
+	for path, alias := range want {
+		if got := im.alias(path); got != alias {
+			t.Errorf("alias of %s = %q, want %q", path, got, alias)
+		}
+	}
+}
