@@ -15,6 +15,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -358,15 +359,30 @@ func (s *Server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage)
 		if err != nil || cache.Ignored(filename) {
 			continue
 		}
+		change := cache.FileChange{
+			Name:    filename,
+			Created: ev.Type == protocol.FileChangeTypeCreated,
+			Deleted: ev.Type == protocol.FileChangeTypeDeleted,
+		}
+		if filepath.Base(filename) == "go.mod" {
+			// A go.mod appearing or vanishing moves packages between a
+			// module and the modules around it: all of them reload.
+			for _, ms := range s.modulesSorted() {
+				if ms.mod.Contains(filename) {
+					byModule[ms] = append(byModule[ms], change)
+				}
+			}
+			if change.Deleted {
+				continue
+			}
+		}
 		ms := s.moduleFor(filename, filepath.Base(filename) == "go.mod")
 		if ms == nil {
 			continue
 		}
-		byModule[ms] = append(byModule[ms], cache.FileChange{
-			Name:    filename,
-			Created: ev.Type == protocol.FileChangeTypeCreated,
-			Deleted: ev.Type == protocol.FileChangeTypeDeleted,
-		})
+		if !slices.Contains(byModule[ms], change) {
+			byModule[ms] = append(byModule[ms], change)
+		}
 	}
 	for ms, changes := range byModule {
 		ms.mod.DidChangeFiles(changes)

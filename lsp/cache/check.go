@@ -142,6 +142,7 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 				return nil, errs[i]
 			}
 			m.pkgs[path] = results[i]
+			m.moduleStale = true
 			delete(m.dirty, path)
 			checked = append(checked, path)
 		}

@@ -63,7 +63,10 @@ type Module struct {
 	pkgs     map[string]*Package // checked packages
 	dirty    map[string]bool     // packages that must be re-checked
 	moduleFs []Finding           // whole-module findings of the last run
-	joined   []*model.Package
+	// moduleStale is set when a package was re-checked after moduleFs
+	// and joined were computed.
+	moduleStale bool
+	joined      []*model.Package
 	// last is read without mu, so that requests never wait for a run.
 	last atomic.Pointer[Snapshot]
 }
@@ -189,8 +192,10 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	}
 
 	all := sortedPackages(m.pkgs)
-	if len(checked) > 0 || m.last.Load() == nil {
+	// Packages re-checked by a run that was then cancelled count too.
+	if m.moduleStale || m.last.Load() == nil {
 		m.moduleFs, m.joined = m.checker.ModuleRules(all)
+		m.moduleStale = false
 	}
 	snap := m.snapshot(checked)
 	m.last.Store(snap)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/internal/workspace"
 )
@@ -190,5 +191,55 @@ func TestUnresolvedImportReloadsOnce(t *testing.T) {
 	}
 	if m.loads != 2 {
 		t.Errorf("%d metadata loads, want 2 (the first, and one for the new import)", m.loads)
+	}
+}
+
+// countingChecker counts ModuleRules calls.
+type countingChecker struct {
+	compileOnly
+	moduleRuns int
+}
+
+func (c *countingChecker) ModuleRules(pkgs []*Package) ([]Finding, []*model.Package) {
+	c.moduleRuns++
+	return nil, nil
+}
+
+func TestCancelledRunStillJoins(t *testing.T) {
+	dir := writeModule(t, map[string]string{"a/a.go": "package a\n", "b/b.go": "package b\n"})
+	c := &countingChecker{}
+	m := NewModule(dir, c)
+	ctx := context.Background()
+	if _, err := m.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	aFile := filepath.Join(dir, "a", "a.go")
+	overlay := map[string][]byte{aFile: []byte("package a\n\nvar X = 1\n")}
+	// A run cancelled once its packages are checked...
+	cctx, cancel := context.WithCancel(ctx)
+	_, err := m.AnalyzeEarly(cctx, overlay, nil)
+	cancel()
+	if err != nil {
+		t.Fatal(err) // not cancelled yet: checked, joined
+	}
+	runs := c.moduleRuns
+	cctx, cancel = context.WithCancel(ctx)
+	overlay[aFile] = []byte("package a\n\nvar X = 2\n")
+	m.mu.Lock()
+	m.diffOverlays(overlay)
+	checked, _ := m.checkDirty(cctx, overlay, nil)
+	m.mu.Unlock()
+	cancel()
+	if len(checked) != 1 {
+		t.Fatalf("checked %v", checked)
+	}
+	// ...leaves the whole-module rules to the next run, even though that
+	// run has nothing left to re-check.
+	s, err := m.Analyze(ctx, overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Checked) != 0 || c.moduleRuns != runs+1 {
+		t.Errorf("checked %v, module rules ran %d times after the cancelled run, want 0 packages and 1 run", s.Checked, c.moduleRuns-runs)
 	}
 }
