@@ -743,3 +743,24 @@ func TestInsertionQuickFix(t *testing.T) {
 	c.change(file, fixed, 2)
 	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 && len(p.Diagnostics) == 0 })
 }
+
+func TestIncrementalChangeApplied(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	file := filepath.Join(dir, "api", "api.go")
+	text := appFiles["api/api.go"]
+	c.open(file, 1)
+	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "bad-method") })
+	// A client that ignores full sync and sends a ranged change.
+	m := newMapper([]byte(text))
+	i := strings.Index(text, "post")
+	c.notify(protocol.MethodTextDocumentDidChange, map[string]any{
+		"textDocument": map[string]any{"uri": pathToURI(file), "version": 2},
+		"contentChanges": []map[string]any{{
+			"range": protocol.Range{Start: m.position(i), End: m.position(i + 4)},
+			"text":  "POST",
+		}},
+	})
+	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 && len(p.Diagnostics) == 0 })
+}

@@ -297,7 +297,17 @@ func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) (any, error) 
 }
 
 func (s *Server) didChange(ctx context.Context, raw json.RawMessage) (any, error) {
-	var params protocol.DidChangeTextDocumentParams
+	// The server asks for full sync, where a change has no range; a
+	// client that sends ranges anyway gets them applied rather than its
+	// buffer replaced by a fragment. (protocol's own type cannot tell a
+	// missing range from a zero one.)
+	var params struct {
+		TextDocument   protocol.VersionedTextDocumentIdentifier `json:"textDocument"`
+		ContentChanges []struct {
+			Range *protocol.Range `json:"range"`
+			Text  string          `json:"text"`
+		} `json:"contentChanges"`
+	}
 	if err := decode(raw, &params); err != nil {
 		return nil, err
 	}
@@ -308,9 +318,6 @@ func (s *Server) didChange(ctx context.Context, raw json.RawMessage) (any, error
 	if len(params.ContentChanges) == 0 {
 		return nil, nil
 	}
-	// Full sync: the last change holds the whole text (its Range decodes
-	// as zero and means nothing).
-	text := params.ContentChanges[len(params.ContentChanges)-1].Text
 	s.mu.Lock()
 	doc := s.docs[filename]
 	if doc == nil {
@@ -321,8 +328,23 @@ func (s *Server) didChange(ctx context.Context, raw json.RawMessage) (any, error
 		s.mu.Unlock()
 		return nil, nil // out of order: keep the newer text
 	}
+	text := doc.text
+	for _, c := range params.ContentChanges {
+		if c.Range == nil {
+			text = []byte(c.Text)
+			continue
+		}
+		m := newMapper(text)
+		start, err1 := m.offset(c.Range.Start)
+		end, err2 := m.offset(c.Range.End)
+		if err1 != nil || err2 != nil || end < start {
+			s.mu.Unlock()
+			return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "change range %v is outside the document", *c.Range)
+		}
+		text = append(append(append([]byte(nil), text[:start]...), c.Text...), text[end:]...)
+	}
 	doc.version = params.TextDocument.Version
-	doc.text = []byte(text)
+	doc.text = text
 	s.mu.Unlock()
 	s.changed(filename)
 	return nil, nil
