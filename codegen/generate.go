@@ -56,6 +56,10 @@ type Options struct {
 	GeneratedAt time.Time
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// ClientDir is where the typed clients go, relative to the module root
+	// (DefaultClientDir when empty); NoClient generates none.
+	ClientDir string
+	NoClient  bool
 }
 
 // File is one generated file.
@@ -68,12 +72,18 @@ type File struct {
 type Result struct {
 	Root     string
 	Manifest *Manifest
-	// Files are the manifest, .gitignore and the handlers, sorted by path.
+	// Files are the manifest, .gitignore, the handlers and the typed
+	// clients, sorted by path.
 	Files []File
 	// Handlers maps each resource's directory name to its name.
 	Handlers map[string]string
 	// Functions counts the functions in the manifest.
 	Functions int
+	// Clients maps each resource's directory name to the import path of
+	// its typed client; it is empty with Options.NoClient.
+	Clients map[string]string
+
+	clientDir string
 
 	inputs   map[string]handlerInput // by directory
 	embedded []byte                  // the manifest without generated_at
@@ -107,7 +117,16 @@ func Generate(p *Project, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Root: p.Root, Manifest: m, Handlers: make(map[string]string),
-		inputs: make(map[string]handlerInput), embedded: embedded}
+		Clients: make(map[string]string), inputs: make(map[string]handlerInput), embedded: embedded}
+	if !opts.NoClient {
+		res.clientDir = opts.ClientDir
+		if res.clientDir == "" {
+			res.clientDir = DefaultClientDir
+		}
+		if err := CheckClientDir(res.clientDir); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range resources {
 		src, err := Handler(r, byRes[r], embedded)
 		if err != nil {
@@ -117,6 +136,14 @@ func Generate(p *Project, opts Options) (*Result, error) {
 		res.Handlers[r.Dir()] = r.Name
 		res.inputs[r.Dir()] = handlerInput{r, byRes[r]}
 		res.Functions += len(byRes[r])
+		if res.clientDir != "" {
+			src, err := Client(r, byRes[r])
+			if err != nil {
+				return nil, err
+			}
+			res.Files = append(res.Files, File{Path: ClientFile(res.clientDir, r.Name), Data: src})
+			res.Clients[r.Dir()] = ClientImportPath(p.Module, res.clientDir, r.Name)
+		}
 	}
 
 	m.GeneratedAt, err = generatedAt(p.Root, m, opts)
@@ -288,6 +315,13 @@ func (r *Result) Check() ([]Change, error) {
 	}
 	for _, d := range extra {
 		changes = append(changes, Change{path.Join(HandlersDir, d), "extra"})
+	}
+	extraClients, err := r.staleClientDirs()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range extraClients {
+		changes = append(changes, Change{d, "extra"})
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
 	return changes, nil

@@ -165,8 +165,8 @@ func TestWriteCheckAndStability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if changes, _ := res.Check(); len(changes) != 4 {
-		t.Errorf("before writing, Check = %v, want 4 missing files", changes)
+	if changes, _ := res.Check(); len(changes) != 6 { // manifest, .gitignore, 2 handlers, 2 clients
+		t.Errorf("before writing, Check = %v, want 6 missing files", changes)
 	}
 	if _, err := res.Write(); err != nil {
 		t.Fatal(err)

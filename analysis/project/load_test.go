@@ -55,8 +55,11 @@ func TestLoadQuickstart(t *testing.T) {
 	for _, pkg := range p.Packages {
 		paths = append(paths, pkg.Path)
 	}
-	wantPaths := []string{"example.com/quickstart/cpu", "example.com/quickstart/gpu", "example.com/quickstart/items",
-		"example.com/quickstart/jobs", "example.com/quickstart/res"}
+	wantPaths := []string{"example.com/quickstart/cpu",
+		"example.com/quickstart/flashclient/03_05_load_balancer_cpu", "example.com/quickstart/flashclient/03_05_load_balancer_gpu",
+		"example.com/quickstart/flashclient/jobs", "example.com/quickstart/flashclient/test-api",
+		"example.com/quickstart/gpu", "example.com/quickstart/items",
+		"example.com/quickstart/jobs", "example.com/quickstart/report", "example.com/quickstart/res"}
 	if !slices.Equal(paths, wantPaths) {
 		t.Errorf("packages = %v, want %v", paths, wantPaths)
 	}
@@ -72,7 +75,7 @@ func TestLoadQuickstart(t *testing.T) {
 		t.Fatal("no package res")
 	}
 	wantFuncs := map[string][]string{
-		"03_05_load_balancer_cpu": {"HealthCheck", "Validate", "Transform"},
+		"03_05_load_balancer_cpu": {"HealthCheck", "Validate", "Transform", "Summarize"},
 		"03_05_load_balancer_gpu": {"HealthCheck", "Compute", "WorkerInfo"},
 		"jobs":                    {"WordCount", "Reverse"},
 		"test-api":                {"GetItem"},
@@ -92,7 +95,7 @@ func TestLoadQuickstart(t *testing.T) {
 			t.Errorf("functions of %s = %v, want %v", r.Name, got, wantFuncs[r.Name])
 		}
 	}
-	if n := len(p.AllFunctions()); n != 9 || p.NumFunctions() != 9 || p.NumPackages() != 5 {
+	if n := len(p.AllFunctions()); n != 10 || p.NumFunctions() != 10 || p.NumPackages() != 10 {
 		t.Errorf("AllFunctions = %d, NumFunctions = %d, NumPackages = %d", n, p.NumFunctions(), p.NumPackages())
 	}
 }

@@ -23,10 +23,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	dir := fs.String("C", ".", "run in `dir` (inside the module to generate)")
 	check := fs.Bool("check", false, "write nothing; exit 1 listing stale or missing generated files")
-	// Typed clients are not generated yet; the flags are accepted so that
-	// scripts written for them keep working.
-	fs.String("client-dir", "flashclient", "directory of the typed clients (not generated yet)")
-	fs.Bool("no-client", false, "do not generate typed clients")
+	clientDir := fs.String("client-dir", codegen.DefaultClientDir, "write the typed clients to `dir`/<resource> inside the module")
+	noClient := fs.Bool("no-client", false, "do not generate typed clients")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return usageExit(err)
@@ -36,6 +34,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if !*noClient {
+		if err := codegen.CheckClientDir(*clientDir); err != nil {
+			fmt.Fprintf(stderr, "flash-lsp generate: --client-dir: %v\n", err)
+			return 2
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -43,9 +47,13 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if l == nil {
 		return code
 	}
-	res, code := generateFiles(l, "generate", stderr)
+	res, code := generateFilesWith(l, "generate", stderr, codegen.Options{ClientDir: *clientDir, NoClient: *noClient})
 	if res == nil {
 		return code
+	}
+	clients := ""
+	if len(res.Clients) > 0 {
+		clients = ", " + count(len(res.Clients), "client", "clients")
 	}
 	if *check {
 		changes, err := res.Check()
@@ -61,7 +69,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 				len(changes), plural(len(changes), "file is", "files are"))
 			return 1
 		}
-		fmt.Fprintf(stderr, "✓ Generated files are up to date (%s and manifest)\n", count(len(res.Handlers), "handler", "handlers"))
+		fmt.Fprintf(stderr, "✓ Generated files are up to date (%s%s and manifest)\n", count(len(res.Handlers), "handler", "handlers"), clients)
 		return 0
 	}
 	if _, err := res.Write(); err != nil {
@@ -69,6 +77,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
+	if len(res.Clients) > 0 {
+		fmt.Fprintf(stderr, "✓ Generated %s in %s/\n", count(len(res.Clients), "typed client", "typed clients"), *clientDir)
+	}
 	return 0
 }
 
@@ -92,14 +103,22 @@ func loadForCodegen(ctx context.Context, cmd, dir string, t codegen.Target, stri
 	return l, 0
 }
 
-// generateFiles renders the generated files of a loaded module.
+// generateFiles renders the generated files of a loaded module that build
+// and run need: the manifest and the handlers. Typed clients are source
+// for the user's packages; only generate writes them.
 func generateFiles(l *codegen.Loaded, cmd string, stderr io.Writer) (*codegen.Result, int) {
+	return generateFilesWith(l, cmd, stderr, codegen.Options{NoClient: true})
+}
+
+// generateFilesWith is generateFiles with options (GeneratedAt is set here).
+func generateFilesWith(l *codegen.Loaded, cmd string, stderr io.Writer, opts codegen.Options) (*codegen.Result, int) {
 	epoch, err := codegen.SourceDateEpoch()
 	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp %s: %v\n", cmd, err)
 		return nil, 2
 	}
-	res, err := codegen.Generate(l.Project, codegen.Options{GeneratedAt: epoch})
+	opts.GeneratedAt = epoch
+	res, err := codegen.Generate(l.Project, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp %s: %v\n", cmd, err)
 		return nil, 1

@@ -1,0 +1,162 @@
+package codegen
+
+import (
+	"go/types"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/runtime"
+)
+
+func TestClientNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"test-api":                "test_api",
+		"jobs":                    "jobs",
+		"03_05_load_balancer_cpu": "pkg03_05_load_balancer_cpu",
+		"my api.v2":               "my_api_v2",
+		"func":                    "func_",
+	} {
+		if got := ClientPackage(name); got != want {
+			t.Errorf("ClientPackage(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := ClientFile("flashclient", "my api"); got != "flashclient/my_api/client.go" {
+		t.Errorf("ClientFile = %s", got)
+	}
+	if got := ClientImportPath("example.com/app", "gen/clients", "test-api"); got != "example.com/app/gen/clients/test-api" {
+		t.Errorf("ClientImportPath = %s", got)
+	}
+	fns := []*model.Function{
+		{Name: "Health", PkgName: "cpu", Pkg: "example.com/app/cpu"},
+		{Name: "Health", PkgName: "gpu", Pkg: "example.com/app/gpu"},
+		{Name: "Caller", PkgName: "x", Pkg: "example.com/app/x"},
+		{Name: "Run", PkgName: "x", Pkg: "example.com/app/x"},
+	}
+	if got, want := ClientMethods(fns), []string{"CpuHealth", "GpuHealth", "Caller2", "Run"}; !slices.Equal(got, want) {
+		t.Errorf("ClientMethods = %v, want %v", got, want)
+	}
+}
+
+func TestCheckClientDir(t *testing.T) {
+	for _, ok := range []string{"flashclient", "internal/clients", "gen/flash"} {
+		if err := CheckClientDir(ok); err != nil {
+			t.Errorf("CheckClientDir(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", "../x", "/abs", "a//b", "a/", ".flash/clients", "_gen", "x/testdata/y", `a\b`} {
+		if err := CheckClientDir(bad); err == nil {
+			t.Errorf("CheckClientDir(%q) accepted it", bad)
+		}
+	}
+}
+
+// TestClientSource: parameter names that would shadow the body's
+// identifiers or an import are renamed; the package imports only context,
+// runtime and the packages of the parameter and result types.
+func TestClientSource(t *testing.T) {
+	itemsPkg := types.NewPackage("example.com/app/items", "items")
+	item := types.NewNamed(types.NewTypeName(0, itemsPkg, "Item", nil), types.NewStruct(nil, nil), nil)
+	api := &model.Resource{Pkg: "example.com/app/res", PkgName: "res", Var: "API", Type: "LoadBalancer",
+		Kind: runtime.LoadBalancer{}, Name: "test-api"}
+	fns := []*model.Function{
+		{Pkg: "example.com/app/api", PkgName: "api", Name: "Put", Qualified: "example.com/app/api.Put",
+			Resource: api, Method: "PUT", Path: "/items/{id}", Valid: true,
+			Params: []*model.Param{
+				{Name: "id", Type: types.Typ[types.String], In: model.InPath},
+				{Name: "items", Type: item, In: model.InBody},
+				{Name: "result", Type: types.NewSlice(item), In: model.InBody},
+				{Name: "ctx", Type: types.NewPointer(types.Typ[types.Int]), In: model.InBody, Optional: true},
+			},
+			Result: item, Error: true},
+		{Pkg: "example.com/app/api", PkgName: "api", Name: "Drop", Qualified: "example.com/app/api.Drop",
+			Resource: api, Method: "DELETE", Path: "/items", Valid: true},
+	}
+	src, err := Client(api, fns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	for _, want := range []string{
+		Header + "\n",
+		"package test_api\n",
+		"import (\n\t\"context\"\n\n\t\"example.com/app/items\"\n\t\"github.com/flash-lsp/flash-lsp/runtime\"\n)\n",
+		`const Resource = "test-api"`,
+		"func (c *Client) Put(ctx context.Context, id string, items_ items.Item, result_ []items.Item, ctx_ *int) (items.Item, error) {",
+		"err := c.Caller.Call(ctx, remotePut, []any{id, items_, result_, ctx_}, &result)",
+		`Params:       []string{"id", "items", "result", "ctx"},`,
+		"func (c *Client) Drop(ctx context.Context) error {\n\treturn c.Caller.Call(ctx, remoteDrop, nil, nil)\n}",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("client source lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "example.com/app/api\"") || strings.Contains(s, "example.com/app/res\"") {
+		t.Errorf("the client imports the function's or the resource's package:\n%s", s)
+	}
+	again, _ := Client(api, fns)
+	if string(again) != s {
+		t.Error("client source is not deterministic")
+	}
+}
+
+// TestClientWriteAndStale: generate writes the clients, --no-client writes
+// none, and a removed resource's generated client directory is deleted
+// while a directory the user wrote stays.
+func TestClientWriteAndStale(t *testing.T) {
+	root := t.TempDir()
+	p := testProject(root)
+	res, err := Generate(p, Options{ClientDir: "gen/clients"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Write(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"gen/clients/test-api/client.go", "gen/clients/jobs_queue/client.go"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if res.Clients["test-api"] != "example.com/app/gen/clients/test-api" {
+		t.Errorf("Clients = %v", res.Clients)
+	}
+	mine := filepath.Join(root, "gen", "clients", "mine", "client.go")
+	os.MkdirAll(filepath.Dir(mine), 0o755)
+	os.WriteFile(mine, []byte("package mine\n"), 0o644)
+
+	p.Resources = p.Resources[1:] // drop "jobs queue"
+	res, err = Generate(p, Options{ClientDir: "gen/clients"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, _ := res.Check()
+	if !slices.ContainsFunc(changes, func(c Change) bool { return c == Change{"gen/clients/jobs_queue", "extra"} }) {
+		t.Errorf("Check = %v, want the stale client directory", changes)
+	}
+	if _, err := res.Write(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "gen", "clients", "jobs_queue")); !os.IsNotExist(err) {
+		t.Errorf("stale client directory kept: %v", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a directory the user wrote was removed: %v", err)
+	}
+
+	res, err = Generate(p, Options{NoClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		if strings.HasSuffix(f.Path, ClientFileName) {
+			t.Errorf("NoClient generated %s", f.Path)
+		}
+	}
+	if _, err := Generate(p, Options{ClientDir: "../out"}); err == nil {
+		t.Error("a client directory outside the module was accepted")
+	}
+}
