@@ -206,7 +206,11 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 			p.Resources = append(p.Resources, f.Resource)
 		}
 	}
-	res, err := codegen.Generate(p, codegen.Options{})
+	epoch, err := codegen.SourceDateEpoch()
+	if err != nil {
+		return "", err
+	}
+	res, err := codegen.Generate(p, codegen.Options{GeneratedAt: epoch})
 	if err != nil {
 		return "", fmt.Errorf("generating: %w", err)
 	}
