@@ -31,7 +31,8 @@ func TestBinaryOnBrokenProject(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	cmd := exec.Command(bin, "serve", "--stdio")
+	logPath := filepath.Join(t.TempDir(), "flash-lsp.log")
+	cmd := exec.Command(bin, "serve", "--stdio", "--logfile", logPath)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -116,6 +117,15 @@ func TestBinaryOnBrokenProject(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("flash-lsp serve did not exit")
+	}
+	// The log went to --logfile, not to stderr (and never to stdout, which
+	// the client would have choked on).
+	logged, err := os.ReadFile(logPath)
+	if err != nil || !strings.Contains(string(logged), "analysed "+project) {
+		t.Errorf("log file: %v\n%s", err, logged)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr not empty with --logfile:\n%s", stderr.String())
 	}
 }
 
