@@ -25,7 +25,7 @@ type Summary struct {
 }
 
 // StatusError keeps the HTTP status of a failed call to another resource,
-// so that a missing item is a 404 here too.
+// so that a missing item is a 404 here too, with the server's message.
 type StatusError struct {
 	Status int
 	Err    error
@@ -46,7 +46,7 @@ func Summarize(ctx context.Context, id string) (Summary, error) {
 	if err != nil {
 		var he *runtime.HTTPError
 		if errors.As(err, &he) && he.StatusCode < http.StatusInternalServerError {
-			return Summary{}, &StatusError{Status: he.StatusCode, Err: err}
+			return Summary{}, &StatusError{Status: he.StatusCode, Err: errors.New(he.Message)}
 		}
 		return Summary{}, err
 	}
