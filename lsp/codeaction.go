@@ -218,6 +218,10 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 	if err != nil {
 		return "", fmt.Errorf("writing generated files: %w", err)
 	}
-	return fmt.Sprintf("generated %d handlers and manifest (%d functions, %d files changed)",
-		len(res.Handlers), res.Functions, len(changes)), nil
+	clients := ""
+	if len(res.Clients) > 0 {
+		clients = fmt.Sprintf(", %d typed clients in %s/", len(res.Clients), codegen.DefaultClientDir)
+	}
+	return fmt.Sprintf("generated %d handlers and manifest%s (%d functions, %d files changed)",
+		len(res.Handlers), clients, res.Functions, len(changes)), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -579,6 +580,13 @@ func TestGenerateCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".flash", "handlers", "test-api", "main.go")); err != nil {
 		t.Errorf("handler not written: %v", err)
+	}
+	// What the editor generated builds, like what `flash-lsp generate`
+	// writes: the handlers and the typed clients.
+	build := exec.Command("go", "build", "./...", "./.flash/handlers/test-api")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Errorf("go build of the generated code: %v\n%s", err, out)
 	}
 }
 
