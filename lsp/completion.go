@@ -9,6 +9,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/directive"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
@@ -27,7 +28,7 @@ func (s *Server) completion(ctx context.Context, raw json.RawMessage) (any, erro
 		return nil, err
 	}
 	da := findDirective(dc.m, dc.off)
-	if da == nil || !strings.HasPrefix(da.text, "//flash:remote") {
+	if da == nil || directive.Classify(da.text) != directive.Remote {
 		return empty, nil
 	}
 	// The cursor must be past "//flash:remote" and a blank.
@@ -38,6 +39,9 @@ func (s *Server) completion(ctx context.Context, raw json.RawMessage) (any, erro
 	before := da.text[:rel]
 	// The word being typed: from the last blank before the cursor.
 	wordStart := strings.LastIndexAny(before, " \t") + 1
+	if wordStart <= len("//flash:remote") {
+		return empty, nil
+	}
 	word := before[wordStart:]
 	wordEnd := rel
 	for wordEnd < len(da.text) && da.text[wordEnd] != ' ' && da.text[wordEnd] != '\t' {

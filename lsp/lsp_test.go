@@ -772,3 +772,44 @@ func TestIncrementalChangeApplied(t *testing.T) {
 	})
 	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 && len(p.Diagnostics) == 0 })
 }
+
+// TestRequestsEverywhere asks for hover, completion and definition at every
+// position of a file full of directives, well-formed and not: no request
+// may fail.
+func TestRequestsEverywhere(t *testing.T) {
+	src := `package other
+
+import _ "example.com/app/res"
+
+//flash:remote res.API method=GET path=/a/{id}
+func A(id string) string { return id }
+
+//flash:remote
+//flash:remote res.
+//flash:remote res.API method= path=
+//flash:remote res.Nope métho=ü path=/é/😀
+//flash:remotes x
+func B() {}
+`
+	dir := writeModule(t, map[string]string{"res/res.go": appFiles["res/res.go"], "other/other.go": src})
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	file := filepath.Join(dir, "other", "other.go")
+	c.open(file, 1)
+	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 1 })
+	m := newMapper([]byte(src))
+	doc := map[string]any{"uri": pathToURI(file)}
+	for off := 0; off <= len(src); off++ {
+		pos := m.position(off)
+		for _, method := range []string{protocol.MethodTextDocumentHover, protocol.MethodTextDocumentCompletion, protocol.MethodTextDocumentDefinition} {
+			if err := c.call(method, map[string]any{"textDocument": doc, "position": pos}, nil); err != nil {
+				t.Fatalf("%s at %d:%d: %v", method, pos.Line, pos.Character, err)
+			}
+		}
+	}
+	// Positions past the end are errors, not panics.
+	err := c.call(protocol.MethodTextDocumentHover, map[string]any{"textDocument": doc, "position": protocol.Position{Line: 99}}, nil)
+	if err == nil || err.Code != -32602 {
+		t.Errorf("hover past the end: %v, want InvalidParams", err)
+	}
+}
