@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make bench: the benchmarks behind SPEC section 11's budgets, each printing
+# its figures (b.ReportMetric) beside the reference it is measured against.
+# They run after `go build ./...` has warmed the build cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go build ./...
+
+bench() {
+	echo "== go test -run '^\$' $*" >&2
+	go test -run '^$' "$@"
+}
+
+# flash-lsp check ./... beside go vet ./... on the 100 x 20 workspace (check/vet ratio).
+bench -bench BenchmarkCheck -benchtime 5x ./cmd/flash-lsp
+# generate on the same workspace (budget: 1 s).
+bench -bench BenchmarkGenerate -benchtime 5x ./codegen
+# language server: didChange -> publishDiagnostics p50/p95, first diagnostics, memory.
+bench -bench BenchmarkDidChange -benchtime 1x ./lsp
+# load-balancer handler beside a hand-written net/http + encoding/json handler.
+bench -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
+# the analyzer alone.
+bench -bench . -benchtime 2s -benchmem ./analysis/remote
