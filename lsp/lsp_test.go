@@ -806,6 +806,16 @@ func B() {}
 				t.Fatalf("%s at %d:%d: %v", method, pos.Line, pos.Character, err)
 			}
 		}
+		if err := c.call(protocol.MethodTextDocumentCodeAction, map[string]any{
+			"textDocument": doc, "range": protocol.Range{Start: pos, End: pos}, "context": map[string]any{"diagnostics": []any{}},
+		}, nil); err != nil {
+			t.Fatalf("codeAction at %d:%d: %v", pos.Line, pos.Character, err)
+		}
+	}
+	for _, q := range []string{"", "GET", "😀", "/a/{", "get /A"} {
+		if err := c.call(protocol.MethodWorkspaceSymbol, map[string]any{"query": q}, nil); err != nil {
+			t.Errorf("workspace/symbol %q: %v", q, err)
+		}
 	}
 	// Positions past the end are errors, not panics.
 	err := c.call(protocol.MethodTextDocumentHover, map[string]any{"textDocument": doc, "position": protocol.Position{Line: 99}}, nil)
