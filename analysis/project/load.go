@@ -506,7 +506,7 @@ func (l *loader) check() []Finding {
 		}
 	}
 	found = append(found, l.exactNameEnds(ModuleRules(models))...)
-	return Merge(found)
+	return Merge(l.clientCycles(found))
 }
 
 // exactNameEnds corrects the ends of duplicate-resource findings, which
