@@ -777,6 +777,19 @@ func TestIncrementalChangeApplied(t *testing.T) {
 // position of a file full of directives, well-formed and not: no request
 // may fail.
 func TestRequestsEverywhere(t *testing.T) {
+	t.Run("broken", func(t *testing.T) {
+		project := filepath.Join(repoRoot(t), "testdata", "projects", "broken")
+		file := filepath.Join(project, "api", "api.go")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Skipf("no broken project: %v", err)
+		}
+		c, _, _ := session(t, nil)
+		c.initialize(project)
+		c.open(file, 1)
+		c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 1 })
+		requestsEverywhere(t, c, file, string(data))
+	})
 	src := `package other
 
 import _ "example.com/app/res"
@@ -797,6 +810,10 @@ func B() {}
 	file := filepath.Join(dir, "other", "other.go")
 	c.open(file, 1)
 	c.waitDiags(file, wait, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 1 })
+	requestsEverywhere(t, c, file, src)
+}
+
+func requestsEverywhere(t *testing.T, c *client, file, src string) {
 	m := newMapper([]byte(src))
 	doc := map[string]any{"uri": pathToURI(file)}
 	for off := 0; off <= len(src); off++ {
