@@ -42,6 +42,9 @@ func TestGoldenQuickstart(t *testing.T) {
 	goldenDir := filepath.Join("testdata", "golden", "quickstart")
 	want := make(map[string]bool)
 	for _, f := range res.Files {
+		if strings.HasSuffix(f.Path, ".go") {
+			assertGofmt(t, f.Path, f.Data)
+		}
 		rel := strings.TrimPrefix(f.Path, ".flash/") + ".golden"
 		want[filepath.FromSlash(rel)] = true
 		golden := filepath.Join(goldenDir, filepath.FromSlash(rel))

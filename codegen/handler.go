@@ -43,7 +43,16 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 		g.im.use("context")
 	}
 	g.im.add(r.Pkg, r.PkgName)
-	for _, f := range fns {
+	// Each adapter is a top-level function named after the function it
+	// calls; the names are package-scope, so no import may take them.
+	calls := make([]string, len(fns))
+	for i, f := range fns {
+		name := "call" + f.Name
+		for n := 2; g.im.taken[name]; n++ {
+			name = fmt.Sprintf("call%s%d", f.Name, n)
+		}
+		g.im.taken[name] = true
+		calls[i] = name
 		g.im.add(f.Pkg, f.PkgName)
 		for _, p := range f.Params {
 			if p.Type == nil {
@@ -55,7 +64,9 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 	g.im.assign()
 	resPkg := g.im.alias(r.Pkg)
 
-	b := &g.buf
+	// The header holds the manifest literal, which must not be indented.
+	var out bytes.Buffer
+	b := &out
 	fmt.Fprintf(b, "%s\n\n", Header)
 	fmt.Fprintf(b, "// Command %s serves the Flash resource %q (%s, %s).\n", r.Dir(), r.Name, r.ResourceType(), kindText(r))
 	if live {
@@ -65,8 +76,7 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 	g.im.write(b)
 	b.WriteString("\n// manifest is the project's flash_manifest.json without generated_at.\n")
 	fmt.Fprintf(b, "const manifest = %s\n\n", goString(manifest))
-	b.WriteString("func main() {\n")
-	b.WriteString("app := runtime.App{\n")
+
 	resource := resPkg + "." + r.Var
 	if lt, ok := liveTypes[r.Type]; live && ok {
 		if r.Pointer {
@@ -74,29 +84,82 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 		}
 		resource = fmt.Sprintf("runtime.%s(%s)", lt, resource)
 	}
-	fmt.Fprintf(b, "Resource: %s,\n", resource)
-	b.WriteString("Functions: []runtime.Function{\n")
-	for _, f := range fns {
-		if err := g.function(r, f); err != nil {
-			return nil, err
-		}
-	}
-	b.WriteString("},\n")
-	b.WriteString("Manifest: []byte(manifest),\n")
-	b.WriteString("}\n")
 	serve := "ServeQueue"
 	if r.LoadBalanced() {
 		serve = "ServeLoadBalancer"
 	}
-	fmt.Fprintf(b, "if err := runtime.%s(app); err != nil {\n", serve)
-	fmt.Fprintf(b, "fmt.Fprintln(os.Stderr, %s, err)\n", strconv.Quote(r.Dir()+":"))
-	b.WriteString("os.Exit(1)\n}\n}\n")
+	// The rest is written without indentation and indented by brace
+	// depth: go/format would cost more than everything else generate does
+	// on a large project. Tests check that the result is gofmt-clean.
+	fmt.Fprintf(&g.buf, `func main() {
+app := runtime.App{
+Resource:  %s,
+Functions: functions,
+Manifest:  []byte(manifest),
+}
+if err := runtime.%s(app); err != nil {
+fmt.Fprintln(os.Stderr, %s, err)
+os.Exit(1)
+}
+}
 
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("codegen: formatting handler of %s: %w", r.Name, err)
+`, resource, serve, strconv.Quote(r.Dir()+":"))
+
+	fmt.Fprintf(&g.buf, "// functions are the remote functions of %q.\n", r.Name)
+	if len(fns) == 0 {
+		g.buf.WriteString("var functions = []runtime.Function{}\n")
+	} else {
+		g.buf.WriteString("var functions = []runtime.Function{\n")
+		for i, f := range fns {
+			g.entry(r, f, calls[i])
+		}
+		g.buf.WriteString("}\n")
 	}
-	return src, nil
+	for i, f := range fns {
+		if err := g.adapter(f, calls[i]); err != nil {
+			return nil, err
+		}
+	}
+	indent(&out, g.buf.Bytes())
+	if g.im.needFormat {
+		src, err := format.Source(out.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("codegen: formatting handler of %s: %w", r.Name, err)
+		}
+		return src, nil
+	}
+	return out.Bytes(), nil
+}
+
+// indent writes src to w with each line indented by tabs to its brace
+// depth: a line starting with '}' closes a level, a line ending with '{'
+// opens one. It suits the generated statements, which never split a
+// bracket pair across lines otherwise.
+func indent(w *bytes.Buffer, src []byte) {
+	depth := 0
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if len(line) == 0 {
+			w.WriteByte('\n')
+			continue
+		}
+		if line[0] == '}' && depth > 0 {
+			depth--
+		}
+		for range depth {
+			w.WriteByte('\t')
+		}
+		w.Write(line)
+		w.WriteByte('\n')
+		if line[len(line)-1] == '{' {
+			depth++
+		}
+	}
 }
 
 func kindText(r *model.Resource) string {
@@ -115,30 +178,40 @@ type handlerGen struct {
 	buf bytes.Buffer
 }
 
-// function writes one runtime.Function literal.
-func (g *handlerGen) function(r *model.Resource, f *model.Function) error {
+// entry writes the runtime.Function literal of f, on one line so that no
+// alignment is needed.
+func (g *handlerGen) entry(r *model.Resource, f *model.Function, call string) {
 	b := &g.buf
-	b.WriteString("{\n")
-	fmt.Fprintf(b, "Name: %s,\n", strconv.Quote(f.Qualified))
+	fmt.Fprintf(b, "{Name: %s", strconv.Quote(f.Qualified))
 	if r.LoadBalanced() {
-		fmt.Fprintf(b, "Method: %s,\nPath: %s,\n", strconv.Quote(f.Method), strconv.Quote(f.Path))
+		fmt.Fprintf(b, ", Method: %s, Path: %s", strconv.Quote(f.Method), strconv.Quote(f.Path))
 	}
 	if len(f.Params) > 0 {
-		b.WriteString("Params: []runtime.Param{\n")
-		for _, p := range f.Params {
+		b.WriteString(", Params: []runtime.Param{")
+		for i, p := range f.Params {
+			if i > 0 {
+				b.WriteString(", ")
+			}
 			fmt.Fprintf(b, "{Name: %s, In: %s", strconv.Quote(p.Name), strconv.Quote(p.In))
 			if p.Optional {
 				b.WriteString(", Optional: true")
 			}
-			b.WriteString("},\n")
+			b.WriteString("}")
 		}
-		b.WriteString("},\n")
+		b.WriteString("}")
 	}
-	noResult := f.Result == nil
-	if noResult {
-		b.WriteString("NoResult: true,\n")
+	if f.Result == nil {
+		b.WriteString(", NoResult: true")
 	}
-	b.WriteString("Call: func(ctx context.Context, in *runtime.Input) (any, error) {\n")
+	fmt.Fprintf(b, ", Call: %s},\n", call)
+}
+
+// adapter writes the function that binds f's parameters from a
+// runtime.Input and calls f directly.
+func (g *handlerGen) adapter(f *model.Function, call string) error {
+	b := &g.buf
+	fmt.Fprintf(b, "\n// %s binds the parameters of %s and calls it.\n", call, f.Qualified)
+	fmt.Fprintf(b, "func %s(ctx context.Context, in *runtime.Input) (any, error) {\n", call)
 	args := make([]string, 0, len(f.Params)+1)
 	if f.Context {
 		args = append(args, "ctx")
@@ -150,18 +223,18 @@ func (g *handlerGen) function(r *model.Resource, f *model.Function) error {
 		}
 		args = append(args, v)
 	}
-	call := fmt.Sprintf("%s.%s(%s)", g.im.alias(f.Pkg), f.Name, strings.Join(args, ", "))
+	expr := fmt.Sprintf("%s.%s(%s)", g.im.alias(f.Pkg), f.Name, strings.Join(args, ", "))
 	switch {
-	case !noResult && f.Error:
-		fmt.Fprintf(b, "return %s\n", call)
-	case !noResult:
-		fmt.Fprintf(b, "return %s, nil\n", call)
+	case f.Result != nil && f.Error:
+		fmt.Fprintf(b, "return %s\n", expr)
+	case f.Result != nil:
+		fmt.Fprintf(b, "return %s, nil\n", expr)
 	case f.Error:
-		fmt.Fprintf(b, "return nil, %s\n", call)
+		fmt.Fprintf(b, "return nil, %s\n", expr)
 	default:
-		fmt.Fprintf(b, "%s\nreturn nil, nil\n", call)
+		fmt.Fprintf(b, "%s\nreturn nil, nil\n", expr)
 	}
-	b.WriteString("},\n},\n")
+	b.WriteString("}\n")
 	return nil
 }
 
@@ -226,6 +299,8 @@ type imports struct {
 	aliases map[string]string // path → name used in the file
 	used    map[string]bool   // paths emitted
 	taken   map[string]bool
+	// needFormat is set when a type was written in a form gofmt changes.
+	needFormat bool
 }
 
 // fixed are the imports the generated code refers to by these names.
@@ -238,7 +313,7 @@ var fixed = []struct{ path, name string }{
 
 // reserved are identifiers of the generated code that an import alias must
 // not shadow (p0, p1, ... are checked separately).
-var reserved = []string{"main", "manifest", "app", "err", "ctx", "in"}
+var reserved = []string{"main", "manifest", "functions", "app", "err", "ctx", "in"}
 
 func newImports() *imports {
 	im := &imports{
@@ -303,9 +378,34 @@ func (im *imports) assign() {
 
 func (im *imports) alias(path string) string { return im.aliases[path] }
 
-// typeString writes t with each package qualified by its alias.
+// typeString writes t with each package qualified by its alias, as gofmt
+// would write it.
 func (im *imports) typeString(t types.Type) string {
-	return types.TypeString(t, func(p *types.Package) string { return im.aliases[p.Path()] })
+	s := types.TypeString(t, func(p *types.Package) string { return im.aliases[p.Path()] })
+	if strings.ContainsRune(s, '{') {
+		var ok bool
+		if s, ok = canonicalType(s); !ok {
+			im.needFormat = true
+		}
+	}
+	return s
+}
+
+// canonicalType formats a type literal with a body (struct{A int}) as gofmt
+// does (struct{ A int }); types.TypeString does not. It reports false when
+// gofmt would spread the type over several lines (a struct of several
+// fields): the caller must then format the whole file.
+func canonicalType(s string) (string, bool) {
+	const prefix = "package p\n\nvar _ "
+	out, err := format.Source([]byte(prefix + s + "\n"))
+	if err != nil {
+		return s, false
+	}
+	t := strings.TrimSuffix(strings.TrimPrefix(string(out), prefix), "\n")
+	if strings.Contains(t, "\n") {
+		return s, false
+	}
+	return t, true
 }
 
 // write writes the import block: the standard library first.
@@ -336,10 +436,10 @@ func (im *imports) write(b *bytes.Buffer) {
 func (im *imports) writeSpec(b *bytes.Buffer, p string) {
 	a := im.aliases[p]
 	if a == path.Base(p) {
-		fmt.Fprintf(b, "%s\n", strconv.Quote(p))
+		fmt.Fprintf(b, "\t%s\n", strconv.Quote(p))
 		return
 	}
-	fmt.Fprintf(b, "%s %s\n", a, strconv.Quote(p))
+	fmt.Fprintf(b, "\t%s %s\n", a, strconv.Quote(p))
 }
 
 // isStd reports whether an import path belongs to the standard library: its

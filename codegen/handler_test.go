@@ -1,11 +1,14 @@
 package codegen
 
 import (
+	"bytes"
 	"go/ast"
+	"go/format"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -78,6 +81,7 @@ var T time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertGofmt(t, "handler", src)
 	s := string(src)
 	t.Log(s)
 	for _, want := range []string{
@@ -86,7 +90,6 @@ var T time.Time
 		`runtime2 "example.com/app/runtime"`,
 		`"github.com/flash-lsp/flash-lsp/runtime"`,
 		`"time"`,
-		`Resource: runtime2.GPU,`,
 		`var p0 runtime2.ID`,
 		`if err := runtime.String(in, "id", &p0); err != nil {`,
 		"p1 = new(workers.Level)",
@@ -104,6 +107,9 @@ var T time.Time
 		if !strings.Contains(s, want) {
 			t.Errorf("handler lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`Resource:\s+runtime2\.GPU,`).MatchString(s) {
+		t.Error("handler does not serve runtime2.GPU")
 	}
 	if strings.Contains(s, `"reflect"`) {
 		t.Error("handler imports reflect")
@@ -144,6 +150,54 @@ func TestImportAliases(t *testing.T) {
 	for path, alias := range want {
 		if got := im.alias(path); got != alias {
 			t.Errorf("alias of %s = %q, want %q", path, got, alias)
+		}
+	}
+}
+
+// assertGofmt fails unless src is exactly what gofmt makes of it.
+func assertGofmt(t *testing.T, name string, src []byte) {
+	t.Helper()
+	formatted, err := format.Source(src)
+	if err != nil {
+		t.Fatalf("%s does not parse: %v\n%s", name, err, src)
+	}
+	if !bytes.Equal(formatted, src) {
+		t.Errorf("%s is not gofmt-clean: %s", name, firstDiff(string(formatted), string(src)))
+	}
+}
+
+func TestHandlerEdgeCases(t *testing.T) {
+	// No functions; a struct-typed parameter; a pointer resource served
+	// live; a function named like a generated identifier.
+	res := &model.Resource{Pkg: "example.com/app/q", PkgName: "q", Var: "Q", Type: "CPUServerless", Pointer: true,
+		Kind: runtime.CPUServerless{}, Name: "q"}
+	anon := types.NewStruct([]*types.Var{
+		types.NewField(token.NoPos, nil, "A", types.Typ[types.Int], false),
+		types.NewField(token.NoPos, nil, "B", types.NewSlice(types.Typ[types.String]), false),
+	}, []string{`json:"a"`, ""})
+	fns := []*model.Function{{
+		Pkg: "example.com/app/q", PkgName: "q", Name: "Main", Qualified: "example.com/app/q.Main", Resource: res, Valid: true,
+		Params: []*model.Param{{Name: "s", Type: anon, In: model.InArg}, {Name: "m", Type: types.NewMap(types.Typ[types.String], types.NewInterfaceType(nil, nil)), In: model.InArg}},
+	}}
+	for _, c := range []struct {
+		name string
+		fns  []*model.Function
+		live bool
+		want []string
+	}{
+		{"empty", nil, false, []string{"var functions = []runtime.Function{}"}},
+		{"struct", fns, false, []string{"var p0 struct {", "var p1 map[string]interface{}", "q.Main(p0, p1)\n", "return nil, nil"}},
+		{"live", fns, true, []string{"runtime.CPULiveServerless(*q.Q)", "live variant"}},
+	} {
+		src, err := handler(res, c.fns, []byte("{}\n"), c.live)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		assertGofmt(t, c.name, src)
+		for _, w := range c.want {
+			if !strings.Contains(string(src), w) {
+				t.Errorf("%s: handler lacks %q:\n%s", c.name, w, src)
+			}
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestRunServesLive(t *testing.T) {
 	}
 	// The deployed handler on disk is not the live variant.
 	src, _ := os.ReadFile(mod + "/.flash/handlers/test-api/main.go")
-	if strings.Contains(string(src), "runtime.LiveLoadBalancer(") || !strings.Contains(string(src), "Resource: res.API,") {
+	if strings.Contains(string(src), "runtime.LiveLoadBalancer(") || !strings.Contains(string(src), " res.API,") {
 		t.Error("run changed the deployed handler")
 	}
 }
