@@ -13,7 +13,8 @@ import (
 )
 
 // hover describes a directive: the resource, its route and the request it
-// takes, with an example curl.
+// takes, with an example curl; on a call of a generated client's method,
+// the route it calls.
 func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
 	var params protocol.HoverParams
 	if err := decode(raw, &params); err != nil {
@@ -24,7 +25,13 @@ func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, err
 	}
 	da := findDirective(dc.m, dc.off)
-	if da == nil || dc.off < da.start {
+	if da == nil {
+		if h := clientHover(dc); h != nil {
+			return h, nil
+		}
+		return nil, nil
+	}
+	if dc.off < da.start {
 		return nil, nil
 	}
 	line := int(dc.m.position(da.start).Line) + 1

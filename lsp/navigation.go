@@ -12,7 +12,8 @@ import (
 )
 
 // definition jumps from a directive's resource token to the resource
-// variable's declaration.
+// variable's declaration, and from a call of a generated client's method
+// to the remote function it calls.
 func (s *Server) definition(ctx context.Context, raw json.RawMessage) (any, error) {
 	var params protocol.DefinitionParams
 	if err := decode(raw, &params); err != nil {
@@ -24,7 +25,10 @@ func (s *Server) definition(ctx context.Context, raw json.RawMessage) (any, erro
 		return nil, err
 	}
 	da := findDirective(dc.m, dc.off)
-	if da == nil || da.d.Resource == nil || dc.snap == nil {
+	if da == nil {
+		return s.clientDefinition(dc), nil
+	}
+	if da.d.Resource == nil || dc.snap == nil {
 		return none, nil
 	}
 	f := da.fieldAt(dc.off)
