@@ -29,6 +29,8 @@ import (
 
 // Options configure a Server.
 type Options struct {
+	// Version is reported to the client in serverInfo.
+	Version string
 	// Log receives the server's log; nil discards it. It must not be the
 	// protocol's stdout.
 	Log io.Writer
@@ -218,7 +220,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 				},
 			},
 		},
-		ServerInfo: &protocol.ServerInfo{Name: "flash-lsp"},
+		ServerInfo: &protocol.ServerInfo{Name: "flash-lsp", Version: s.opts.Version},
 	}, nil
 }
 
