@@ -9,9 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
@@ -127,30 +129,45 @@ func Generate(p *Project, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	for _, r := range resources {
-		src, err := Handler(r, byRes[r], embedded)
-		if err != nil {
-			return nil, err
+	// Render each resource's handler and client concurrently: on a large
+	// project this is most of what Generate does.
+	type rendered struct {
+		handler, client []byte
+		err             error
+	}
+	out := make([]rendered, len(resources))
+	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, r := range resources {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			o := &out[i]
+			if o.handler, o.err = Handler(r, byRes[r], embedded); o.err != nil {
+				return
+			}
+			if res.clientDir != "" {
+				o.client, o.err = Client(r, byRes[r])
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range resources {
+		if out[i].err != nil {
+			return nil, out[i].err
 		}
-		res.Files = append(res.Files, File{Path: HandlerFile(r.Name), Data: src})
+		res.Files = append(res.Files, File{Path: HandlerFile(r.Name), Data: out[i].handler})
 		res.Handlers[r.Dir()] = r.Name
 		res.inputs[r.Dir()] = handlerInput{r, byRes[r]}
 		res.Functions += len(byRes[r])
 		if res.clientDir != "" {
-			src, err := Client(r, byRes[r])
-			if err != nil {
-				return nil, err
-			}
-			res.Files = append(res.Files, File{Path: ClientFile(res.clientDir, r.Name), Data: src})
+			res.Files = append(res.Files, File{Path: ClientFile(res.clientDir, r.Name), Data: out[i].client})
 			res.Clients[r.Dir()] = ClientImportPath(p.Module, res.clientDir, r.Name)
 		}
 	}
 
-	m.GeneratedAt, err = generatedAt(p.Root, m, opts)
-	if err != nil {
-		return nil, err
-	}
-	data, err := m.Marshal()
+	m.GeneratedAt = generatedAt(p.Root, embedded, opts)
+	data, err := withGeneratedAt(embedded, m.GeneratedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -212,28 +229,37 @@ func selectProject(p *Project) ([]*model.Resource, map[*model.Resource][]*model.
 }
 
 // generatedAt decides the manifest's generated_at (m.GeneratedAt is empty).
-func generatedAt(root string, m *Manifest, opts Options) (string, error) {
+func generatedAt(root string, embedded []byte, opts Options) string {
 	if !opts.GeneratedAt.IsZero() {
-		return FormatTime(opts.GeneratedAt), nil
+		return FormatTime(opts.GeneratedAt)
 	}
 	if prev, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(ManifestPath))); err == nil {
-		if at := previousGeneratedAt(prev); at != "" {
-			m.GeneratedAt = at
-			data, err := m.Marshal()
-			m.GeneratedAt = ""
-			if err != nil {
-				return "", err
-			}
-			if bytes.Equal(data, prev) {
-				return at, nil
-			}
+		if at := previousGeneratedAt(prev); at != "" && bytes.Equal(withoutGeneratedAt(prev), embedded) {
+			return at
 		}
 	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	return FormatTime(now()), nil
+	return FormatTime(now())
+}
+
+// withGeneratedAt returns the manifest encoding embedded (generated_at
+// empty, so left out) with generated_at set to at: the key follows
+// "version", as Manifest's field order has it. This spares encoding a large
+// manifest twice.
+func withGeneratedAt(embedded []byte, at string) ([]byte, error) {
+	const first = "{\n  \"version\": \"" + ManifestVersion + "\",\n"
+	if !bytes.HasPrefix(embedded, []byte(first)) {
+		return nil, errors.New("codegen: unexpected manifest encoding")
+	}
+	var b bytes.Buffer
+	b.Grow(len(embedded) + 40)
+	b.WriteString(first)
+	fmt.Fprintf(&b, "  \"generated_at\": %s,\n", strconv.Quote(at))
+	b.Write(embedded[len(first):])
+	return b.Bytes(), nil
 }
 
 var generatedAtLine = regexp.MustCompile(`(?m)^  "generated_at": ("[^"\\]*"),\n`)

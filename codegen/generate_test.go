@@ -240,3 +240,21 @@ func TestGenerateRejectsSharedDirectory(t *testing.T) {
 		t.Errorf("Generate = %v, want a shared-directory error", err)
 	}
 }
+
+// The manifest file is derived from the embedded encoding; it must equal
+// a direct encoding with generated_at set.
+func TestManifestFileEqualsEncoding(t *testing.T) {
+	res, err := Generate(testProject(t.TempDir()), Options{GeneratedAt: time.Unix(1700000000, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := res.Manifest.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		if f.Path == ManifestPath && !bytes.Equal(f.Data, direct) {
+			t.Errorf("manifest file differs from its encoding:\n%s", firstDiff(string(direct), string(f.Data)))
+		}
+	}
+}
