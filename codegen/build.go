@@ -99,6 +99,9 @@ type BuildOptions struct {
 	// ModTime is the mtime of every archive entry (SOURCE_DATE_EPOCH; the
 	// zero time means the Unix epoch).
 	ModTime time.Time
+	// Progress, when set, is called as compilation starts (done 0) and
+	// after each handler compiles, from one goroutine at a time.
+	Progress func(done, total int)
 }
 
 // BuildResult describes a finished build.
@@ -145,7 +148,14 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	defer cancel()
 	errs := make([]error, len(dirs))
 	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		compiled int
+	)
+	if opts.Progress != nil {
+		opts.Progress(0, len(dirs))
+	}
 	for i, d := range dirs {
 		wg.Add(1)
 		go func() {
@@ -160,6 +170,13 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 			if err := Compile(ctx, res.Root, d, out, opts.Target); err != nil {
 				errs[i] = fmt.Errorf("compiling handler %s: %w", d, err)
 				cancel() // one failure is enough: stop the others
+				return
+			}
+			if opts.Progress != nil {
+				mu.Lock()
+				compiled++
+				opts.Progress(compiled, len(dirs))
+				mu.Unlock()
 			}
 		}()
 	}

@@ -10,6 +10,8 @@ import (
 	"path"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
 
@@ -60,12 +62,24 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
 
 	epoch, _ := codegen.SourceDateEpoch() // already validated by generateFiles
-	br, err := codegen.Build(ctx, res, codegen.BuildOptions{
+	opts := codegen.BuildOptions{
 		Target:    target,
 		Archive:   *out,
 		KeepBuild: *keep,
 		ModTime:   epoch,
-	})
+	}
+	// On a terminal, a live line shows the compilation's progress.
+	live := false
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		live = true
+		opts.Progress = func(done, total int) {
+			fmt.Fprintf(stderr, "\r\033[K  Compiling handlers for %s… %d/%d", target, done, total)
+		}
+	}
+	br, err := codegen.Build(ctx, res, opts)
+	if live {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp build: %v\n", err)
 		return 1
