@@ -24,15 +24,27 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	dir := fs.String("C", ".", "run in `dir` (inside the module)")
-	port := fs.Int("port", 8000, "port to serve on, on 127.0.0.1")
-	all := fs.Bool("all", false, "serve every resource (not yet supported)")
+	port := fs.Int("port", 8000, "port to serve on, on 127.0.0.1 (8888 with --all)")
+	all := fs.Bool("all", false, "serve every resource in one process, each under /<dir>")
 	pos, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return usageExit(err)
 	}
 	if *all {
-		fmt.Fprintln(stderr, "flash-lsp run: --all is not yet supported; run one resource: flash-lsp run RESOURCE")
-		return 2
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "flash-lsp run: --all serves every resource: drop %q\n", pos[0])
+			return 2
+		}
+		portSet := false
+		fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "port" })
+		if !portSet {
+			*port = codegen.DefaultAllPort
+		}
+		if *port <= 0 || *port > 65535 {
+			fmt.Fprintf(stderr, "flash-lsp run: --port %d is not a TCP port\n", *port)
+			return 2
+		}
+		return runAll(*dir, *port, stdout, stderr)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "flash-lsp run: want exactly one RESOURCE (its name or handler directory)")

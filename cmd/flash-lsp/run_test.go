@@ -91,7 +91,8 @@ func TestRunUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run", "--all"}, "not yet supported"},
+		{[]string{"run", "--all", "jobs"}, "--all serves every resource: drop \"jobs\""},
+		{[]string{"run", "--all", "--port", "0"}, "not a TCP port"},
 		{[]string{"run"}, "exactly one RESOURCE"},
 		{[]string{"run", "a", "b"}, "exactly one RESOURCE"},
 		{[]string{"run", "x", "--port", "70000"}, "not a TCP port"},
