@@ -38,7 +38,6 @@ fi
 
 step "flash-lsp check -C $EXAMPLE ./..."
 "$FLASH" check -C "$EXAMPLE" ./...
-echo "no findings"
 
 step "flash-lsp build (in a copy of $EXAMPLE)"
 mkdir -p "$work/quickstart"
