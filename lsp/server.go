@@ -59,7 +59,6 @@ type Server struct {
 	folders      []string
 	docs         map[string]*document // by filename
 	modules      map[string]*moduleState
-	watching     bool
 	watchDynamic bool // the client registers file watchers dynamically
 }
 
@@ -262,9 +261,7 @@ func (s *Server) registerWatchers() {
 		s.log.Printf("registering file watchers: %v", err)
 		return
 	}
-	s.mu.Lock()
-	s.watching = true
-	s.mu.Unlock()
+	s.log.Printf("watching go.mod, go.sum and *.go through the client")
 }
 
 func (s *Server) shutdown(ctx context.Context, raw json.RawMessage) (any, error) {
