@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,6 +104,40 @@ func TestFormatSize(t *testing.T) {
 	for n, want := range map[int64]string{12: "12 B", 5_200_000: "5.2 MB", 1500: "1.5 kB", 3_000_000_000: "3.0 GB"} {
 		if got := FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A failed compilation leaves the previous archive untouched and no build
+// directory behind.
+func TestBuildFailureKeepsPreviousArchive(t *testing.T) {
+	root := t.TempDir() // no go.mod: the handlers cannot compile
+	res, err := Generate(testProject(root), Options{NoClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Write(); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(root, ".flash", DefaultArchive)
+	if err := os.WriteFile(archive, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), res, BuildOptions{}); err == nil {
+		t.Fatal("Build succeeded without a module")
+	} else if !strings.Contains(err.Error(), "compiling handler") {
+		t.Errorf("error = %v", err)
+	}
+	if data, _ := os.ReadFile(archive); string(data) != "previous" {
+		t.Errorf("archive = %q after a failed build", data)
+	}
+	if _, err := os.Stat(filepath.Join(root, BuildDir)); !os.IsNotExist(err) {
+		t.Errorf("%s left behind: %v", BuildDir, err)
+	}
+	left, _ := os.ReadDir(filepath.Join(root, ".flash"))
+	for _, e := range left {
+		if strings.HasPrefix(e.Name(), ".archive") {
+			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}
 }

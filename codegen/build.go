@@ -137,6 +137,10 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", BuildDir, err)
 	}
+	if !opts.KeepBuild {
+		// Failed builds clean up too.
+		defer os.RemoveAll(buildDir)
+	}
 
 	dirs := make([]string, 0, len(res.Handlers))
 	for d := range res.Handlers {
