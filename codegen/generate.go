@@ -46,7 +46,12 @@ func (p *Project) name() string {
 	if p.Name != "" {
 		return p.Name
 	}
-	return path.Base(p.Module)
+	// example.com/app/v2 is the project app.
+	name := path.Base(p.Module)
+	if dir := path.Dir(p.Module); dir != "." && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+		return path.Base(dir)
+	}
+	return name
 }
 
 // Options adjust Generate.

@@ -258,3 +258,18 @@ func TestManifestFileEqualsEncoding(t *testing.T) {
 		}
 	}
 }
+
+func TestProjectName(t *testing.T) {
+	for module, want := range map[string]string{
+		"example.com/quickstart": "quickstart",
+		"github.com/u/app/v2":    "app",
+		"example.com/03-app":     "03-app",
+		"vanity":                 "vanity",
+		"example.com/v":          "v",
+		"example.com/v2x":        "v2x",
+	} {
+		if got := (&Project{Module: module}).name(); got != want {
+			t.Errorf("project name of %s = %q, want %q", module, got, want)
+		}
+	}
+}
