@@ -74,8 +74,8 @@ func Blocking(fs []project.Finding, compile bool) []project.Finding {
 	return out
 }
 
-// FormatFinding formats f as `check` does: file:line:col: message [rule],
-// the file relative to dir.
+// FormatFinding formats f as `check` does, warnings and errors alike:
+// file:line:col: message [rule], the file relative to dir.
 func (l *Loaded) FormatFinding(dir string, f project.Finding) string {
 	file := f.Pos.Filename
 	if abs, err := filepath.Abs(dir); err == nil {
@@ -83,11 +83,7 @@ func (l *Loaded) FormatFinding(dir string, f project.Finding) string {
 			file = rel
 		}
 	}
-	sev := ""
-	if f.Severity == rules.Warning {
-		sev = "warning: "
-	}
-	return fmt.Sprintf("%s:%d:%d: %s%s [%s]", file, f.Pos.Line, f.Pos.Column, sev, f.Message, f.Rule)
+	return fmt.Sprintf("%s:%d:%d: %s [%s]", file, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
 }
 
 // Resource finds a resource of the result by its directory name or its
