@@ -273,3 +273,21 @@ func TestProjectName(t *testing.T) {
 		}
 	}
 }
+
+func TestResultResource(t *testing.T) {
+	res, err := Generate(testProject(t.TempDir()), Options{NoClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for arg, want := range map[string]string{"jobs_queue": "jobs queue", "jobs queue": "jobs queue", "test-api": "test-api"} {
+		if dir, name, ok := res.Resource(arg); !ok || name != want || dir != model.DirName(want) {
+			t.Errorf("Resource(%q) = %q, %q, %v", arg, dir, name, ok)
+		}
+	}
+	if _, _, ok := res.Resource("jobs"); ok {
+		t.Error("Resource(jobs) found a resource")
+	}
+	if got := res.ResourceList(); got != "jobs_queue, test-api" {
+		t.Errorf("ResourceList = %q", got)
+	}
+}
