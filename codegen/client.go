@@ -130,35 +130,46 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	}
 	im.assign()
 
-	var b bytes.Buffer
+	// Like handlers, clients are written gofmt-clean without go/format,
+	// which would cost more than the rest of generate on a large project:
+	// the declarations are indented by brace depth, literals kept on one
+	// line.
+	var out bytes.Buffer
+	b := &out
 	pkg := ClientPackage(r.Name)
-	fmt.Fprintf(&b, "%s\n\n", Header)
-	fmt.Fprintf(&b, "// Package %s calls the functions of the Flash resource %q\n", pkg, r.Name)
-	fmt.Fprintf(&b, "// (%s, %s).\n", r.ResourceType(), kindText(r))
+	fmt.Fprintf(b, "%s\n\n", Header)
+	fmt.Fprintf(b, "// Package %s calls the functions of the Flash resource %q\n", pkg, r.Name)
+	fmt.Fprintf(b, "// (%s, %s).\n", r.ResourceType(), kindText(r))
 	b.WriteString("//\n")
 	b.WriteString("// A call goes to the first of: the Client's BaseURL; this process, when\n")
-	fmt.Fprintf(&b, "// it serves %s (its own handler, or flash-lsp run --all);\n", r.Name)
-	fmt.Fprintf(&b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", model.EnvSuffix(r.Name), model.EnvSuffix(r.Name))
+	fmt.Fprintf(b, "// it serves %s (its own handler, or flash-lsp run --all);\n", r.Name)
+	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", model.EnvSuffix(r.Name), model.EnvSuffix(r.Name))
 	b.WriteString("// endpoints of the mothership's manifest ($FLASH_MOTHERSHIP_URL or\n")
 	b.WriteString("// $FLASH_MOTHERSHIP_ID). See runtime.Caller.\n")
-	fmt.Fprintf(&b, "package %s\n\n", pkg)
-	im.write(&b)
-	b.WriteString("\n// Resource is the name of the resource whose functions Client calls.\n")
-	fmt.Fprintf(&b, "const Resource = %s\n\n", strconv.Quote(r.Name))
-	fmt.Fprintf(&b, "// Client calls the functions of %s. Its zero value is ready to use; the\n", r.Name)
-	b.WriteString("// fields of runtime.Caller set an explicit base URL, the API key, the HTTP\n")
-	b.WriteString("// client and the timeout.\n")
-	b.WriteString("type Client struct {\n\truntime.Caller\n}\n")
+	fmt.Fprintf(b, "package %s\n\n", pkg)
+	im.write(b)
+
+	var body bytes.Buffer
+	body.WriteString("\n// Resource is the name of the resource whose functions Client calls.\n")
+	fmt.Fprintf(&body, "const Resource = %s\n\n", strconv.Quote(r.Name))
+	fmt.Fprintf(&body, "// Client calls the functions of %s. Its zero value is ready to use;\n", r.Name)
+	body.WriteString("// the fields of runtime.Caller set an explicit base URL, the API key,\n")
+	body.WriteString("// the HTTP client and the timeout.\n")
+	body.WriteString("type Client struct {\nruntime.Caller\n}\n")
 	for i, f := range fns {
-		if err := clientMethod(&b, im, r, f, methods[i]); err != nil {
+		if err := clientMethod(&body, im, r, f, methods[i]); err != nil {
 			return nil, err
 		}
 	}
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("codegen: formatting the client of %s: %w", r.Name, err)
+	indent(&out, body.Bytes())
+	if im.needFormat {
+		src, err := format.Source(out.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("codegen: formatting the client of %s: %w", r.Name, err)
+		}
+		return src, nil
 	}
-	return src, nil
+	return out.Bytes(), nil
 }
 
 func descriptorName(method string) string { return "remote" + method }
@@ -170,17 +181,16 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 	for i, p := range f.Params {
 		wire[i] = strconv.Quote(p.Name)
 	}
-	fmt.Fprintf(b, "\nvar %s = &runtime.RemoteFunc{\n", desc)
-	fmt.Fprintf(b, "Resource: Resource,\n")
+	fmt.Fprintf(b, "\nvar %s = &runtime.RemoteFunc{Resource: Resource", desc)
 	if r.LoadBalanced() {
-		b.WriteString("LoadBalanced: true,\n")
+		b.WriteString(", LoadBalanced: true")
 	}
-	fmt.Fprintf(b, "Name: %s,\n", strconv.Quote(f.Qualified))
+	fmt.Fprintf(b, ", Name: %s", strconv.Quote(f.Qualified))
 	if r.LoadBalanced() {
-		fmt.Fprintf(b, "Method: %s,\nPath: %s,\n", strconv.Quote(f.Method), strconv.Quote(f.Path))
+		fmt.Fprintf(b, ", Method: %s, Path: %s", strconv.Quote(f.Method), strconv.Quote(f.Path))
 	}
 	if len(wire) > 0 {
-		fmt.Fprintf(b, "Params: []string{%s},\n", strings.Join(wire, ", "))
+		fmt.Fprintf(b, ", Params: []string{%s}", strings.Join(wire, ", "))
 	}
 	b.WriteString("}\n\n")
 

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"go/format"
 	"go/types"
 	"os"
 	"path/filepath"
@@ -74,6 +75,12 @@ func TestClientSource(t *testing.T) {
 			Result: item, Error: true},
 		{Pkg: "example.com/app/api", PkgName: "api", Name: "Drop", Qualified: "example.com/app/api.Drop",
 			Resource: api, Method: "DELETE", Path: "/items", Valid: true},
+		// A struct literal type of several fields: gofmt spreads it out.
+		{Pkg: "example.com/app/api", PkgName: "api", Name: "Tag", Qualified: "example.com/app/api.Tag",
+			Resource: api, Method: "POST", Path: "/tag", Valid: true,
+			Params: []*model.Param{{Name: "t", In: model.InBody, Type: types.NewStruct([]*types.Var{
+				types.NewField(0, nil, "A", types.Typ[types.Int], false),
+				types.NewField(0, nil, "B", types.Typ[types.String], false)}, nil)}}},
 	}
 	src, err := Client(api, fns)
 	if err != nil {
@@ -87,8 +94,9 @@ func TestClientSource(t *testing.T) {
 		`const Resource = "test-api"`,
 		"func (c *Client) Put(ctx context.Context, id string, items_ items.Item, result_ []items.Item, ctx_ *int) (items.Item, error) {",
 		"err := c.Caller.Call(ctx, remotePut, []any{id, items_, result_, ctx_}, &result)",
-		`Params:       []string{"id", "items", "result", "ctx"},`,
+		`var remotePut = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/app/api.Put", Method: "PUT", Path: "/items/{id}", Params: []string{"id", "items", "result", "ctx"}}`,
 		"func (c *Client) Drop(ctx context.Context) error {\n\treturn c.Caller.Call(ctx, remoteDrop, nil, nil)\n}",
+		"func (c *Client) Tag(ctx context.Context, t struct {\n\tA int\n\tB string\n}) error {",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("client source lacks %q:\n%s", want, s)
@@ -96,6 +104,9 @@ func TestClientSource(t *testing.T) {
 	}
 	if strings.Contains(s, "example.com/app/api\"") || strings.Contains(s, "example.com/app/res\"") {
 		t.Errorf("the client imports the function's or the resource's package:\n%s", s)
+	}
+	if formatted, err := format.Source(src); err != nil || string(formatted) != s {
+		t.Errorf("client source is not gofmt-clean (%v)", err)
 	}
 	again, _ := Client(api, fns)
 	if string(again) != s {

@@ -21,20 +21,14 @@ import (
 // Resource is the name of the resource whose functions Client calls.
 const Resource = "03_05_load_balancer_cpu"
 
-// Client calls the functions of 03_05_load_balancer_cpu. Its zero value is ready to use; the
-// fields of runtime.Caller set an explicit base URL, the API key, the HTTP
-// client and the timeout.
+// Client calls the functions of 03_05_load_balancer_cpu. Its zero value is ready to use;
+// the fields of runtime.Caller set an explicit base URL, the API key,
+// the HTTP client and the timeout.
 type Client struct {
 	runtime.Caller
 }
 
-var remoteHealthCheck = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/cpu.HealthCheck",
-	Method:       "GET",
-	Path:         "/health",
-}
+var remoteHealthCheck = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/cpu.HealthCheck", Method: "GET", Path: "/health"}
 
 // HealthCheck calls example.com/quickstart/cpu.HealthCheck on 03_05_load_balancer_cpu: GET /health.
 func (c *Client) HealthCheck(ctx context.Context) (cpu.Health, error) {
@@ -43,14 +37,7 @@ func (c *Client) HealthCheck(ctx context.Context) (cpu.Health, error) {
 	return result, err
 }
 
-var remoteValidate = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/cpu.Validate",
-	Method:       "POST",
-	Path:         "/validate",
-	Params:       []string{"text"},
-}
+var remoteValidate = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/cpu.Validate", Method: "POST", Path: "/validate", Params: []string{"text"}}
 
 // Validate calls example.com/quickstart/cpu.Validate on 03_05_load_balancer_cpu: POST /validate.
 func (c *Client) Validate(ctx context.Context, text string) (cpu.Validation, error) {
@@ -59,14 +46,7 @@ func (c *Client) Validate(ctx context.Context, text string) (cpu.Validation, err
 	return result, err
 }
 
-var remoteTransform = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/cpu.Transform",
-	Method:       "POST",
-	Path:         "/transform",
-	Params:       []string{"text", "operation"},
-}
+var remoteTransform = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/cpu.Transform", Method: "POST", Path: "/transform", Params: []string{"text", "operation"}}
 
 // Transform calls example.com/quickstart/cpu.Transform on 03_05_load_balancer_cpu: POST /transform.
 func (c *Client) Transform(ctx context.Context, text string, operation *string) (cpu.Transformed, error) {
@@ -75,14 +55,7 @@ func (c *Client) Transform(ctx context.Context, text string, operation *string) 
 	return result, err
 }
 
-var remoteSummarize = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/report.Summarize",
-	Method:       "GET",
-	Path:         "/summary/{id}",
-	Params:       []string{"id"},
-}
+var remoteSummarize = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/report.Summarize", Method: "GET", Path: "/summary/{id}", Params: []string{"id"}}
 
 // Summarize calls example.com/quickstart/report.Summarize on 03_05_load_balancer_cpu: GET /summary/{id}.
 func (c *Client) Summarize(ctx context.Context, id string) (report.Summary, error) {

@@ -20,20 +20,14 @@ import (
 // Resource is the name of the resource whose functions Client calls.
 const Resource = "03_05_load_balancer_gpu"
 
-// Client calls the functions of 03_05_load_balancer_gpu. Its zero value is ready to use; the
-// fields of runtime.Caller set an explicit base URL, the API key, the HTTP
-// client and the timeout.
+// Client calls the functions of 03_05_load_balancer_gpu. Its zero value is ready to use;
+// the fields of runtime.Caller set an explicit base URL, the API key,
+// the HTTP client and the timeout.
 type Client struct {
 	runtime.Caller
 }
 
-var remoteHealthCheck = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/gpu.HealthCheck",
-	Method:       "GET",
-	Path:         "/health",
-}
+var remoteHealthCheck = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/gpu.HealthCheck", Method: "GET", Path: "/health"}
 
 // HealthCheck calls example.com/quickstart/gpu.HealthCheck on 03_05_load_balancer_gpu: GET /health.
 func (c *Client) HealthCheck(ctx context.Context) (gpu.Health, error) {
@@ -42,14 +36,7 @@ func (c *Client) HealthCheck(ctx context.Context) (gpu.Health, error) {
 	return result, err
 }
 
-var remoteCompute = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/gpu.Compute",
-	Method:       "POST",
-	Path:         "/compute",
-	Params:       []string{"numbers"},
-}
+var remoteCompute = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/gpu.Compute", Method: "POST", Path: "/compute", Params: []string{"numbers"}}
 
 // Compute calls example.com/quickstart/gpu.Compute on 03_05_load_balancer_gpu: POST /compute.
 func (c *Client) Compute(ctx context.Context, numbers []float64) (gpu.Stats, error) {
@@ -58,13 +45,7 @@ func (c *Client) Compute(ctx context.Context, numbers []float64) (gpu.Stats, err
 	return result, err
 }
 
-var remoteWorkerInfo = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/gpu.WorkerInfo",
-	Method:       "GET",
-	Path:         "/info",
-}
+var remoteWorkerInfo = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/gpu.WorkerInfo", Method: "GET", Path: "/info"}
 
 // WorkerInfo calls example.com/quickstart/gpu.WorkerInfo on 03_05_load_balancer_gpu: GET /info.
 func (c *Client) WorkerInfo(ctx context.Context) (gpu.Info, error) {

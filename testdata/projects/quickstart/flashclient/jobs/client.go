@@ -20,18 +20,14 @@ import (
 // Resource is the name of the resource whose functions Client calls.
 const Resource = "jobs"
 
-// Client calls the functions of jobs. Its zero value is ready to use; the
-// fields of runtime.Caller set an explicit base URL, the API key, the HTTP
-// client and the timeout.
+// Client calls the functions of jobs. Its zero value is ready to use;
+// the fields of runtime.Caller set an explicit base URL, the API key,
+// the HTTP client and the timeout.
 type Client struct {
 	runtime.Caller
 }
 
-var remoteWordCount = &runtime.RemoteFunc{
-	Resource: Resource,
-	Name:     "example.com/quickstart/jobs.WordCount",
-	Params:   []string{"text", "top"},
-}
+var remoteWordCount = &runtime.RemoteFunc{Resource: Resource, Name: "example.com/quickstart/jobs.WordCount", Params: []string{"text", "top"}}
 
 // WordCount calls example.com/quickstart/jobs.WordCount on jobs: a queue job (/runsync).
 func (c *Client) WordCount(ctx context.Context, text string, top *int) (jobs.Counts, error) {
@@ -40,11 +36,7 @@ func (c *Client) WordCount(ctx context.Context, text string, top *int) (jobs.Cou
 	return result, err
 }
 
-var remoteReverse = &runtime.RemoteFunc{
-	Resource: Resource,
-	Name:     "example.com/quickstart/jobs.Reverse",
-	Params:   []string{"text"},
-}
+var remoteReverse = &runtime.RemoteFunc{Resource: Resource, Name: "example.com/quickstart/jobs.Reverse", Params: []string{"text"}}
 
 // Reverse calls example.com/quickstart/jobs.Reverse on jobs: a queue job (/runsync).
 func (c *Client) Reverse(ctx context.Context, text string) (string, error) {

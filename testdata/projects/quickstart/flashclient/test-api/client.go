@@ -20,21 +20,14 @@ import (
 // Resource is the name of the resource whose functions Client calls.
 const Resource = "test-api"
 
-// Client calls the functions of test-api. Its zero value is ready to use; the
-// fields of runtime.Caller set an explicit base URL, the API key, the HTTP
-// client and the timeout.
+// Client calls the functions of test-api. Its zero value is ready to use;
+// the fields of runtime.Caller set an explicit base URL, the API key,
+// the HTTP client and the timeout.
 type Client struct {
 	runtime.Caller
 }
 
-var remoteGetItem = &runtime.RemoteFunc{
-	Resource:     Resource,
-	LoadBalanced: true,
-	Name:         "example.com/quickstart/items.GetItem",
-	Method:       "GET",
-	Path:         "/items/{id}",
-	Params:       []string{"id", "verbose"},
-}
+var remoteGetItem = &runtime.RemoteFunc{Resource: Resource, LoadBalanced: true, Name: "example.com/quickstart/items.GetItem", Method: "GET", Path: "/items/{id}", Params: []string{"id", "verbose"}}
 
 // GetItem calls example.com/quickstart/items.GetItem on test-api: GET /items/{id}.
 func (c *Client) GetItem(ctx context.Context, id string, verbose *bool) (items.Item, error) {
