@@ -8,7 +8,10 @@
 //
 // Generate renders .flash/flash_manifest.json (SPEC section 5), one typed
 // handler main package per resource under .flash/handlers/<dir>/main.go
-// (section 6) and .flash/.gitignore. Result.Write writes only what changed,
+// (section 6), .flash/.gitignore and, unless Options.NoClient, a typed
+// client package per resource in the user's module (flashclient/<dir>,
+// Client). AllMain is the one main package `flash-lsp run --all` builds to
+// serve every resource in one process. Result.Write writes only what changed,
 // atomically, and deletes the handler directories of removed resources;
 // Result.Check reports what is stale without writing. Build compiles the
 // handlers and packages them into a reproducible archive.
