@@ -21,9 +21,9 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "lb":
-		exitWith(ServeLoadBalancer(App{Resource: LiveLoadBalancer{Name: "api"}, Functions: childFunctions(), Manifest: []byte(`{"version":"1.0"}`)}))
+		exitWith(ServeLoadBalancer(App{Resource: LiveLoadBalancer{Name: "api"}, Functions: append(childFunctions(), selfCall("api", true)), Manifest: []byte(`{"version":"1.0"}`)}))
 	case "queue":
-		exitWith(ServeQueue(App{Resource: Serverless{Name: "jobs"}, Functions: childFunctions()}))
+		exitWith(ServeQueue(App{Resource: Serverless{Name: "jobs"}, Functions: append(childFunctions(), selfCall("jobs", false))}))
 	}
 }
 
@@ -44,6 +44,23 @@ func childFunctions() []Function {
 			return "slept", nil
 		},
 	})
+}
+
+// selfCall is a function that calls ProcessData of its own resource
+// through a Caller: the handler serves that resource, so the call must
+// stay in the process (the Caller's HTTP client refuses the network).
+func selfCall(resource string, loadBalanced bool) Function {
+	fn := &RemoteFunc{Resource: resource, LoadBalanced: loadBalanced, Name: "example.com/app/api.ProcessData",
+		Method: "POST", Path: "/api/process", Params: []string{"x", "y"}}
+	return Function{
+		Name: "example.com/app/api.Self", Method: "GET", Path: "/self",
+		Call: func(ctx context.Context, in *Input) (any, error) {
+			c := &Caller{HTTPClient: &http.Client{Transport: failingTransport{}}}
+			var s sumResult
+			err := c.Call(ctx, fn, []any{2, 3}, &s)
+			return s, err
+		},
+	}
 }
 
 func freePort(t *testing.T) string {
@@ -127,6 +144,9 @@ func TestServeLoadBalancerProcess(t *testing.T) {
 	if a := send(t, "POST", base+"/execute", `{"function_name": "ProcessData", "args": [1, 2]}`); !strings.Contains(a.body, `"result":{"sum":3}`) {
 		t.Errorf("/execute on a live resource: %d %s", a.status, a.body)
 	}
+	if a := send(t, "GET", base+"/self", ""); a.status != 200 || strings.TrimSpace(a.body) != `{"sum":5}` {
+		t.Errorf("a call to the handler's own resource, in process: %d %s", a.status, a.body)
+	}
 	if a := send(t, "POST", base+"/api/process", `{"x": 1, "y": 2, "pad": "`+strings.Repeat("z", 100)+`"}`); a.status != 413 {
 		t.Errorf("FLASH_MAX_BODY_BYTES=100: %d", a.status)
 	}
@@ -164,6 +184,9 @@ func TestServeQueueProcess(t *testing.T) {
 		waitUp(t, base+"/ping")
 		if a := send(t, "POST", base+"/runsync", `{"input": {"function_name": "ProcessData", "args": [2, 3]}}`); !strings.Contains(a.body, `"output":{"success":true,"result":{"sum":5}}`) {
 			t.Errorf("/runsync: %s", a.body)
+		}
+		if a := send(t, "POST", base+"/runsync", `{"input": {"function_name": "Self"}}`); !strings.Contains(a.body, `"output":{"success":true,"result":{"sum":5}}`) {
+			t.Errorf("a job calling its own resource, in process: %s", a.body)
 		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
