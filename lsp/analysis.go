@@ -46,7 +46,7 @@ func (c *projectChecker) ModuleRules(pkgs []*cache.Package) ([]cache.Finding, []
 		}
 		models = append(models, &mp)
 	}
-	return convertFindings(project.ModuleRules(models)), models
+	return convertFindings(project.Merge(project.ModuleRules(models), clientCycleFindings(pkgs))), models
 }
 
 func convertFindings(fs []project.Finding) []cache.Finding {

@@ -14,6 +14,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
@@ -242,4 +243,21 @@ func clientHover(dc *docContext) *protocol.Hover {
 		Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: b.String()},
 		Range:    &rng,
 	}
+}
+
+// clientCycleFindings runs the client-cycle rule over the workspace
+// packages, as `flash-lsp check` does over the module.
+func clientCycleFindings(pkgs []*cache.Package) []project.Finding {
+	cps := make([]project.CyclePackage, 0, len(pkgs))
+	for _, p := range pkgs {
+		cp := project.CyclePackage{Path: p.Path, Name: p.Name, XTest: strings.HasSuffix(p.Path, "_test")}
+		for _, f := range p.Files {
+			if f.AST != nil && f.Tok != nil {
+				cp.Files = append(cp.Files, project.CycleFile{AST: f.AST, Tok: f.Tok})
+			}
+		}
+		cps = append(cps, cp)
+	}
+	found, _ := project.ClientCycles(cps)
+	return found
 }

@@ -118,3 +118,36 @@ func TestClientCallNavigation(t *testing.T) {
 		t.Errorf("definition on catalogue.Client = %+v, want none", locs)
 	}
 }
+
+// TestClientCycleDiagnostic: a package using the client of a resource
+// whose types it declares gets client-cycle while typing.
+func TestClientCycleDiagnostic(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range clientModule {
+		files[k] = v
+	}
+	dir := writeModule(t, files)
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	apiFile := filepath.Join(dir, "api", "api.go")
+	c.open(apiFile, 1)
+	c.waitDiags(apiFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return len(p.Diagnostics) == 0 })
+
+	cyclic := strings.Replace(clientModule["api/api.go"], `import "github.com/flash-lsp/flash-lsp/runtime"`,
+		"import (\n\t\"context\"\n\n\tself \"example.com/app/flashclient/test-api\"\n\t\"github.com/flash-lsp/flash-lsp/runtime\"\n)", 1) +
+		"\nfunc Again(ctx context.Context) (Item, error) {\n\tvar c self.Client\n\treturn c.GetItem(ctx, \"1\", nil)\n}\n"
+	c.change(apiFile, cyclic, 2)
+	p := c.waitDiags(apiFile, wait, func(p protocol.PublishDiagnosticsParams) bool {
+		return p.Version == 2 && hasCode(p.Diagnostics, "client-cycle")
+	})
+	for _, d := range p.Diagnostics {
+		if d.Code == "client-cycle" {
+			if got := rangeText(t, cyclic, d.Range); got != "self.Client" {
+				t.Errorf("client-cycle covers %q, want self.Client", got)
+			}
+			if !strings.Contains(d.Message, "move those types to a package of their own") {
+				t.Errorf("message: %s", d.Message)
+			}
+		}
+	}
+}
