@@ -171,3 +171,13 @@ func TestClientWriteAndStale(t *testing.T) {
 		t.Error("a client directory outside the module was accepted")
 	}
 }
+
+// TestEnvSuffixAgrees: the generated clients' documentation and the
+// runtime's resolver name the same environment variables.
+func TestEnvSuffixAgrees(t *testing.T) {
+	for _, name := range []string{"test-api", "03_05_load_balancer_cpu", "my api.v2", "Ünïcode-name", "a/b", ""} {
+		if m, r := model.EnvSuffix(name), runtime.EnvSuffix(name); m != r {
+			t.Errorf("%q: model.EnvSuffix = %q, runtime.EnvSuffix = %q", name, m, r)
+		}
+	}
+}

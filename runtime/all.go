@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// errNotServed is returned by NewAllServer for an App without a resource.
+var errNotServed = errors.New("an App without a Resource cannot be served")
+
 // A Mount is one App of a process serving several (see [ServeAll]).
 type Mount struct {
 	// Prefix is the path the App is served under: "/" and the resource's

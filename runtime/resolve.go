@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -335,6 +334,3 @@ func (w *memoryWriter) Write(p []byte) (int, error) {
 	}
 	return w.body.Write(p)
 }
-
-// errNotServed is returned by ServeAll for an App without a resource.
-var errNotServed = errors.New("an App without a Resource cannot be served")
