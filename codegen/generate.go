@@ -366,6 +366,9 @@ func (r *Result) Write() ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkClientFiles(); err != nil {
+		return nil, err
+	}
 	// Check ignores generated_at; Write does not, but an unchanged
 	// manifest keeps its generated_at, so the two agree unless the caller
 	// pinned a new time.
