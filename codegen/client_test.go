@@ -200,3 +200,52 @@ func TestClientKeepsUserFiles(t *testing.T) {
 		t.Error("the user's file was overwritten")
 	}
 }
+
+// TestClientEdgeCases: a resource without functions, a queue function
+// with map and interface types, and the quickstart's golden clients are
+// all gofmt-clean.
+func TestClientEdgeCases(t *testing.T) {
+	q := &model.Resource{Pkg: "example.com/app/q", PkgName: "q", Var: "Q", Type: "CPUServerless", Pointer: true,
+		Kind: runtime.CPUServerless{}, Name: "q"}
+	empty, err := Client(q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertGofmt(t, "empty", empty)
+	if strings.Contains(string(empty), `"context"`) {
+		t.Errorf("a client without methods imports context:\n%s", empty)
+	}
+	fns := []*model.Function{{
+		Pkg: "example.com/app/q", PkgName: "q", Name: "Main", Qualified: "example.com/app/q.Main", Resource: q, Valid: true,
+		Params: []*model.Param{
+			{Name: "m", Type: types.NewMap(types.Typ[types.String], types.NewInterfaceType(nil, nil)), In: model.InArg},
+			{Name: "n", Type: types.NewPointer(types.Typ[types.Int]), In: model.InArg, Optional: true},
+		},
+		Result: types.NewSlice(types.Typ[types.Float64]), Error: true,
+	}}
+	src, err := Client(q, fns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertGofmt(t, "queue", src)
+	for _, want := range []string{
+		`var remoteMain = &runtime.RemoteFunc{Resource: Resource, Name: "example.com/app/q.Main", Params: []string{"m", "n"}}`,
+		"func (c *Client) Main(ctx context.Context, m map[string]interface{}, n *int) ([]float64, error) {",
+		"a queue job (/runsync)",
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("queue client lacks %q:\n%s", want, src)
+		}
+	}
+	golden, _ := filepath.Glob(filepath.Join("testdata", "golden", "quickstart", "flashclient", "*", "client.go.golden"))
+	if len(golden) != 4 {
+		t.Errorf("%d golden clients, want 4", len(golden))
+	}
+	for _, g := range golden {
+		data, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertGofmt(t, g, data)
+	}
+}
