@@ -3,13 +3,10 @@ package codegen
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"go/format"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,79 +174,11 @@ func RouteTable(res *Result, base string) string {
 	return b.String()
 }
 
-var pathVarRe = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}`)
-
 // exampleCurl is an example request for f under base/dir.
 func exampleCurl(base, dir string, r *model.Resource, f *model.Function) string {
-	prefix := base + "/" + dir
+	method, path := f.Method, f.Path
 	if !r.LoadBalanced() {
-		kwargs := map[string]json.RawMessage{}
-		for _, p := range f.Params {
-			if !p.Optional {
-				kwargs[p.Name] = exampleJSON(p.TypeString)
-			}
-		}
-		body, _ := json.Marshal(map[string]any{"input": map[string]any{"function_name": f.Qualified, "kwargs": kwargs}})
-		return fmt.Sprintf("curl -X POST %s/runsync -H 'Content-Type: application/json' -d '%s'", prefix, body)
+		method, path = "", ""
 	}
-	byName := map[string]*model.Param{}
-	for _, p := range f.Params {
-		byName[p.Name] = p
-	}
-	u := pathVarRe.ReplaceAllStringFunc(f.Path, func(v string) string {
-		name := pathVarRe.FindStringSubmatch(v)[1]
-		if p := byName[name]; p != nil {
-			return strings.Trim(string(exampleJSON(p.TypeString)), `"`)
-		}
-		return name
-	})
-	var query []string
-	body := map[string]json.RawMessage{}
-	for _, p := range f.Params {
-		if p.Optional {
-			continue
-		}
-		switch p.In {
-		case model.InQuery:
-			v := strings.TrimPrefix(p.TypeString, "[]")
-			query = append(query, p.Name+"="+strings.Trim(string(exampleJSON(v)), `"`))
-		case model.InBody:
-			body[p.Name] = exampleJSON(p.TypeString)
-		}
-	}
-	if len(query) > 0 {
-		u += "?" + strings.Join(query, "&")
-	}
-	cmd := fmt.Sprintf("curl -X %s '%s%s'", f.Method, prefix, u)
-	if model.QueryMethod(f.Method) {
-		return cmd
-	}
-	data, _ := json.Marshal(body)
-	return cmd + fmt.Sprintf(" -H 'Content-Type: application/json' -d '%s'", data)
-}
-
-// exampleJSON is a placeholder value for a parameter of Go type t (as
-// written in the manifest).
-func exampleJSON(t string) json.RawMessage {
-	t = strings.TrimPrefix(t, "*")
-	switch {
-	case strings.HasPrefix(t, "[]"):
-		return json.RawMessage("[" + string(exampleJSON(t[2:])) + "]")
-	case strings.HasPrefix(t, "map["):
-		return json.RawMessage("{}")
-	}
-	switch t {
-	case "string":
-		return json.RawMessage(`"example"`)
-	case "bool":
-		return json.RawMessage("true")
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr":
-		return json.RawMessage("1")
-	case "float32", "float64":
-		return json.RawMessage("1.5")
-	}
-	if path.Ext(t) != "" { // a named type of another package: an object
-		return json.RawMessage("{}")
-	}
-	return json.RawMessage(`"example"`)
+	return model.NewExample(base+"/"+dir, f, method, path).Curl()
 }

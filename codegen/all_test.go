@@ -41,7 +41,7 @@ func TestAllMain(t *testing.T) {
 
 	table := RouteTable(res, "http://127.0.0.1:8888")
 	for _, want := range []string{
-		"  jobs queue\n    POST /jobs_queue/runsync    curl -X POST http://127.0.0.1:8888/jobs_queue/runsync -H 'Content-Type: application/json' -d '{\"input\":{\"function_name\":\"example.com/app/jobs.Run\",\"kwargs\":{\"n\":1}}}'\n",
+		"  jobs queue\n    POST /jobs_queue/runsync    curl -X POST 'http://127.0.0.1:8888/jobs_queue/runsync' -H 'Content-Type: application/json' -d '{\"input\":{\"function_name\":\"example.com/app/jobs.Run\",\"kwargs\":{\"n\":1}}}'\n",
 		"    GET  /test-api/hello        curl -X GET 'http://127.0.0.1:8888/test-api/hello'\n",
 		"    POST /test-api/api/process  curl",
 	} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -140,80 +139,10 @@ func describe(res *model.Resource, fn *model.Function, da *directiveAt) string {
 	return b.String()
 }
 
-var pathVar = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)(:[^}]*)?\}`)
-
 // exampleCurl is a request against `flash-lsp run` on its default port.
 func exampleCurl(res *model.Resource, fn *model.Function, method, path string) string {
-	const base = "http://localhost:8000"
-	if !res.LoadBalanced() || method == "" || path == "" {
-		kwargs := map[string]json.RawMessage{}
-		for _, p := range fn.Params {
-			kwargs[p.Name] = exampleValue(p)
-		}
-		input := map[string]any{"function_name": fn.Name, "kwargs": kwargs}
-		body, _ := json.Marshal(map[string]any{"input": input})
-		return fmt.Sprintf("curl -X POST %s/runsync \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'", base, body)
+	if !res.LoadBalanced() {
+		method, path = "", ""
 	}
-	byName := map[string]*model.Param{}
-	for _, p := range fn.Params {
-		byName[p.Name] = p
-	}
-	url := pathVar.ReplaceAllStringFunc(path, func(v string) string {
-		name := pathVar.FindStringSubmatch(v)[1]
-		if p := byName[name]; p != nil {
-			return strings.Trim(string(exampleValue(p)), `"`)
-		}
-		return name
-	})
-	var query []string
-	body := map[string]json.RawMessage{}
-	for _, p := range fn.Params {
-		switch p.In {
-		case model.InQuery:
-			query = append(query, p.Name+"="+strings.Trim(string(exampleScalar(p)), `"`))
-		case model.InBody, model.InArg:
-			body[p.Name] = exampleValue(p)
-		}
-	}
-	if len(query) > 0 {
-		url += "?" + strings.Join(query, "&")
-	}
-	cmd := fmt.Sprintf("curl -X %s '%s%s'", method, base, url)
-	if model.QueryMethod(method) || len(body) == 0 && !bodyMethod(method) {
-		return cmd
-	}
-	data, _ := json.Marshal(body)
-	return cmd + fmt.Sprintf(" \\\n  -H 'Content-Type: application/json' \\\n  -d '%s'", data)
-}
-
-func bodyMethod(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
-
-// exampleValue is a JSON placeholder for a parameter, from its Go type.
-func exampleValue(p *model.Param) json.RawMessage {
-	t := strings.TrimPrefix(p.TypeString, "*")
-	switch {
-	case strings.HasPrefix(t, "[]"):
-		return json.RawMessage("[]")
-	case strings.HasPrefix(t, "map["):
-		return json.RawMessage("{}")
-	}
-	return exampleScalar(p)
-}
-
-func exampleScalar(p *model.Param) json.RawMessage {
-	t := strings.TrimPrefix(strings.TrimPrefix(p.TypeString, "*"), "[]")
-	switch t {
-	case "string":
-		return json.RawMessage(`"example"`)
-	case "bool":
-		return json.RawMessage("true")
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr":
-		return json.RawMessage("1")
-	case "float32", "float64":
-		return json.RawMessage("1.5")
-	}
-	if p.Bind == model.BindText {
-		return json.RawMessage(`"example"`)
-	}
-	return json.RawMessage("{}")
+	return model.NewExample("http://localhost:8000", fn, method, path).CurlMultiline()
 }

@@ -33,7 +33,7 @@ func TestExampleCurl(t *testing.T) {
   -d '{"limit":1,"meta":{},"name":"example"}'`},
 		{"delete without parameters", lb, "DELETE", "/all", nil, "curl -X DELETE 'http://localhost:8000/all'"},
 		{"queue", queue, "", "", []*model.Param{{Name: "x", TypeString: "int", In: model.InArg}},
-			`curl -X POST http://localhost:8000/runsync \
+			`curl -X POST 'http://localhost:8000/runsync' \
   -H 'Content-Type: application/json' \
   -d '{"input":{"function_name":"Work","kwargs":{"x":1}}}'`},
 	} {

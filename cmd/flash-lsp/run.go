@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
@@ -95,42 +93,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	stop() // from here on, signals are forwarded to the handler
 
-	cmd := exec.Command(bin)
-	cmd.Dir = res.Root
-	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", fmt.Sprintf("PORT=%d", *port))
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
-	// Its own process group: a terminal's Ctrl-C reaches flash-lsp only,
-	// which forwards it once, so the handler sees one signal and drains.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stderr, "✓ Serving %s on http://127.0.0.1:%d (Ctrl-C to stop)\n", name, *port)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case s := <-sigs:
-			_ = cmd.Process.Signal(s)
-		case err := <-done:
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				if st, ok := exit.Sys().(syscall.WaitStatus); ok && st.Signaled() {
-					fmt.Fprintf(stderr, "flash-lsp run: %s stopped by %v\n", name, st.Signal())
-					return 1
-				}
-				return exit.ExitCode()
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-				return 1
-			}
-			return 0
-		}
-	}
+	banner := fmt.Sprintf("✓ Serving %s on http://127.0.0.1:%d (Ctrl-C to stop)\n", name, *port)
+	return serveBinary(bin, res.Root, []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", *port)}, "run", banner, stdout, stderr)
 }

@@ -48,7 +48,7 @@ func TestRunAll(t *testing.T) {
 	out := stderr.String()
 	for _, want := range []string{
 		fmt.Sprintf("✓ Serving 4 resources on %s (Ctrl-C to stop)", base),
-		"    GET  /test-api/items/{id}                   curl -X GET '" + base + "/test-api/items/example'",
+		"    GET  /test-api/items/{id}                   curl -X GET '" + base + "/test-api/items/example?verbose=true'",
 		"    POST /03_05_load_balancer_cpu/validate      curl -X POST '" + base + "/03_05_load_balancer_cpu/validate' -H 'Content-Type: application/json' -d '{\"text\":\"example\"}'",
 		"    POST /jobs/runsync ",
 		"  03_05_load_balancer_gpu\n",
