@@ -17,7 +17,7 @@ bench -bench BenchmarkCheck -benchtime 5x ./cmd/flash-lsp
 bench -bench BenchmarkGenerateCommand -benchtime 5x ./cmd/flash-lsp
 bench -bench . -benchtime 5x ./codegen
 # language server: didChange -> publishDiagnostics p50/p95, first diagnostics, memory.
-bench -bench BenchmarkDidChange -benchtime 1x ./lsp
+bench -bench BenchmarkDidChange -benchtime 300x ./lsp
 # load-balancer handler beside a hand-written net/http + encoding/json handler.
 bench -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
 # the analyzer alone.
