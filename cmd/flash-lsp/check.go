@@ -28,6 +28,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: flash-lsp check [-C dir] [--format text|json|github|sarif] [--strict] [--fix] [packages...]")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nrules (the id in brackets after each finding):")
+		for _, r := range rules.All {
+			fmt.Fprintf(stderr, "  %-20s %-7s %s\n", r.ID, r.Severity, r.Doc)
+		}
 	}
 	dir := fs.String("C", ".", "run in `dir` (inside the module to check)")
 	format := fs.String("format", "text", "output `format`: text, json, github or sarif")
