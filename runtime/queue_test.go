@@ -439,6 +439,31 @@ func TestWorkerConcurrency(t *testing.T) {
 	f.wait(t, 2)
 }
 
+// TestWorkerTemplatesWithoutQuery: webhook templates without a query of
+// their own still get job_in_progress and isStream as query parameters,
+// not glued onto the path.
+func TestWorkerTemplatesWithoutQuery(t *testing.T) {
+	f := newFakeRunPod(t, `{"id": "j1", "input": {"function_name": "ProcessData", "args": [1, 2]}}`)
+	env := f.env()
+	env["RUNPOD_WEBHOOK_GET_JOB"] = f.srv.URL + "/job-take/$ID"
+	env["RUNPOD_WEBHOOK_POST_OUTPUT"] = f.srv.URL + "/job-done/$RUNPOD_POD_ID/$ID"
+	stop := startWorker(t, f, nil, env)
+	f.wait(t, 1)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r := f.results["j1"]; r.isStream != "false" || r.body != `{"output":{"success":true,"result":{"sum":3}}}` {
+		t.Errorf("posted %+v", r)
+	}
+	for i, tk := range f.taken {
+		if tk.path != "/job-take/pod-1" || (tk.inProgress != "0" && tk.inProgress != "1") {
+			t.Errorf("take %d: %+v", i, tk)
+		}
+	}
+}
+
 // TestWorkerJobInProgress: while one slot runs a job, the other slot's
 // takes say job_in_progress=1.
 func TestWorkerJobInProgress(t *testing.T) {

@@ -185,9 +185,9 @@ func (w *worker) take(ctx context.Context) (*job, error) {
 	w.mu.Unlock()
 	u := strings.ReplaceAll(w.jobURL, "$ID", w.podID)
 	if busy {
-		u += "&job_in_progress=1"
+		u = addQuery(u, "job_in_progress=1")
 	} else {
-		u += "&job_in_progress=0"
+		u = addQuery(u, "job_in_progress=0")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -295,7 +295,7 @@ func (w *worker) workerError(err error) []byte {
 // post sends a job's result, retrying on network errors and 5xx.
 func (w *worker) post(ctx context.Context, jobID string, body []byte) error {
 	u := strings.ReplaceAll(w.postURL, "$RUNPOD_POD_ID", w.podID)
-	u = strings.ReplaceAll(u, "$ID", jobID) + "&isStream=false"
+	u = addQuery(strings.ReplaceAll(u, "$ID", jobID), "isStream=false")
 	var last error
 	for try := 0; try < max(w.postTries, 1); try++ {
 		if try > 0 {
@@ -349,11 +349,7 @@ func (w *worker) ping(ctx context.Context) {
 	ids := strings.Join(w.inProgress, ",")
 	w.mu.Unlock()
 	if ids != "" {
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		u += sep + "job_id=" + url.QueryEscape(ids)
+		u = addQuery(u, "job_id="+url.QueryEscape(ids))
 	}
 	pctx, cancel := context.WithTimeout(ctx, max(w.pingInterval, time.Second))
 	defer cancel()
@@ -374,6 +370,16 @@ func (w *worker) ping(ctx context.Context) {
 	if resp.StatusCode >= 400 {
 		w.logger.Warn("heartbeat rejected", slog.String("status", resp.Status))
 	}
+}
+
+// addQuery appends one key=value to a URL template's query: after "&"
+// when the template has a query already (RunPod's always do), after "?"
+// otherwise, so that the value never ends up in the path.
+func addQuery(u, kv string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + kv
+	}
+	return u + "?" + kv
 }
 
 func truncate(s string, n int) string {
