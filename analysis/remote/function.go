@@ -332,9 +332,11 @@ func (a *analyzer) checkRoute(fi *fnInfo, routes map[string]bool) {
 	fn, d := fi.fn, fi.d
 	kebab := model.KebabPath(fn.Name)
 	// free reports whether method and path make a route that a fix may
-	// create: not reserved, and not taken in this package.
+	// create: not reserved, and not taken in this package. A kebab path
+	// that is itself a bad path (/café: requests carry é encoded) is not
+	// offered either.
 	free := func(method, path string) bool {
-		if model.Reserved(path) {
+		if model.Reserved(path) || path == kebab && !validPath(kebab) {
 			return false
 		}
 		if method == "" {

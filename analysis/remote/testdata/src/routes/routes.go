@@ -199,3 +199,15 @@ func Ñandú() {}
 //
 //flash:remote Nope method=get path=items/
 func Hidden() {}
+
+// Übersicht's kebab path /übersicht would itself be a bad path: no fix.
+//
+// want +2 `Übersicht on load-balanced resource API needs method= and path=`
+//
+//flash:remote API
+func Übersicht() {}
+
+// want +2 `path /ping of Größe is reserved`
+//
+//flash:remote API method=GET path=/ping
+func Größe() {}
