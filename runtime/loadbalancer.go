@@ -72,6 +72,9 @@ type LoadBalancerServer struct {
 	allow   []allowRoute
 	state   atomic.Int32
 	failure atomic.Pointer[string]
+	// inflight counts the requests being served, /ping excepted, so that
+	// a drain can wait for them.
+	inflight atomic.Int64
 }
 
 // routeHandler is a user route: the function and how its body is read.
@@ -298,10 +301,21 @@ func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "runtime: LoadBalancerServer not created by NewLoadBalancer")
 		return
 	}
+	if r.URL.Path != "/ping" {
+		// Counted before dispatch looks at the state: a request either
+		// sees the drain and is refused, or is waited for.
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+	}
 	s.handler(w, r)
 }
 
 func (s *LoadBalancerServer) dispatch(w http.ResponseWriter, r *http.Request) {
+	if s.state.Load() == stateDraining && r.URL.Path != "/ping" {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusServiceUnavailable, "shutting down: this worker takes no new requests")
+		return
+	}
 	p := r.URL.EscapedPath()
 	if cp := cleanPath(p); cp != p {
 		// What mux does, with the JSON body every non-2xx answer has.
@@ -466,8 +480,22 @@ func (s *LoadBalancerServer) Startup(ctx context.Context) error {
 }
 
 // Drain makes /ping answer 503 from now on, so that no new requests are
-// routed here while in-flight ones finish.
+// routed here while in-flight ones finish, and answers any other new
+// request with 503.
 func (s *LoadBalancerServer) Drain() { s.state.Store(stateDraining) }
+
+// waitIdle waits until no request but /ping is in flight, or ctx is done.
+func (s *LoadBalancerServer) waitIdle(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
 
 // serveManifest answers GET /manifest: the manifest on the mothership, a
 // real 403 elsewhere.
@@ -571,8 +599,9 @@ func ServeLoadBalancer(app App) error {
 }
 
 // serveLoadBalancer serves s on ln (and /ping on healthLn, if not nil)
-// until ctx is done, then drains: /ping answers 503, the listeners close
-// and in-flight requests get shutdownTimeout to finish.
+// until ctx is done, then drains: /ping answers 503 and new requests 503
+// while in-flight requests get shutdownTimeout to finish; then the
+// listeners close.
 func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn net.Listener, shutdownTimeout time.Duration) error {
 	logger := s.logger()
 	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
@@ -604,8 +633,11 @@ func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn 
 	logger.Info("draining", slog.Duration("timeout", shutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	// The health server goes last, so that it answers 503 while the main
-	// server drains.
+	// The listeners stay open until the in-flight requests are done, so
+	// that the health check on PORT sees the 503 rather than a refused
+	// connection. The health server goes last, so that it answers 503
+	// while the main server drains.
+	s.waitIdle(sctx)
 	for _, srv := range servers {
 		if err := srv.Shutdown(sctx); err != nil {
 			logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))

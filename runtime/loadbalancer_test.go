@@ -393,9 +393,13 @@ func TestDrain(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// New connections to the main port are refused while draining.
-	if _, err := http.Get(base + "/items/x"); err == nil {
-		t.Error("main port still accepts connections while draining")
+	// The main port stays open while the in-flight request finishes: its
+	// /ping answers 503 too, and a new request 503 with a JSON error.
+	if a := send(t, "GET", base+"/ping", ""); a.status != 503 {
+		t.Errorf("main port /ping while draining: %d %s", a.status, a.body)
+	}
+	if a := send(t, "GET", base+"/items/x", ""); a.status != 503 || !strings.Contains(a.body, `"error"`) {
+		t.Errorf("new request while draining: %d %s", a.status, a.body)
 	}
 	select {
 	case err := <-stopped:
