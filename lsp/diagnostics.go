@@ -36,13 +36,14 @@ type moduleState struct {
 	lastKick  time.Time
 	lastErr   string // the last analysis failure shown; only loop uses it
 	busy      bool   // a run is queued or in progress
-	burst     bool   // the last edit came while busy
+	burst     bool   // the last edit came while busy, or right after another
 }
 
 // A burst of edits (a paste, a formatter, auto-repeat, a client replaying
 // changes) is analysed once it pauses for quiet: an edit that arrives while
-// the previous one is still being analysed marks a burst. A lone edit is
-// analysed at once.
+// the previous one is still being analysed, or within quiet of it (an
+// analysis faster than the client's stream of changes), marks a burst. A
+// lone edit is analysed at once.
 const quiet = 5 * time.Millisecond
 
 func newModuleState(s *Server, mod *cache.Module) *moduleState {
@@ -69,7 +70,7 @@ func (s *Server) schedule(ms *moduleState, files []string) {
 		return
 	}
 	ms.first = append(ms.first, files...)
-	ms.burst = ms.busy
+	ms.burst = ms.busy || time.Since(ms.lastKick) < quiet
 	ms.busy = true
 	ms.lastKick = time.Now()
 	if ms.cancel != nil {
@@ -175,9 +176,11 @@ func (ms *moduleState) loop() {
 
 		overlays, versions := s.overlays(ms.mod)
 		t0 := time.Now()
+		var early delayed
 		snap, err := ms.analyze(ctx, overlays, func(part *cache.Snapshot) {
-			ms.publishEarly(part, versions, first)
+			early.after(earlyDelay, func() { ms.publishEarly(part, versions, first) })
 		})
+		early.stop()
 		cancel()
 		if err == nil && len(snap.LoadErrors) > 0 {
 			s.log.Printf("loading %s: %s", ms.mod.Dir, snap.LoadErrors[len(snap.LoadErrors)-1])
@@ -352,9 +355,48 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 	}
 }
 
+// earlyDelay is how long a first run may take after the open buffers'
+// packages are done before their per-package diagnostics are published
+// early. A run that ends sooner publishes once, complete: an editor (or a
+// client that reads the first publish) never sees a file without its
+// whole-module findings, such as a route-conflict, on a small module.
+const earlyDelay = 300 * time.Millisecond
+
+// delayed runs a function after a delay unless stopped first. stop waits
+// for a call in progress, so nothing it runs comes after stop returns.
+type delayed struct {
+	mu      sync.Mutex
+	t       *time.Timer
+	stopped bool
+}
+
+func (d *delayed) after(delay time.Duration, f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	d.t = time.AfterFunc(delay, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if !d.stopped {
+			f()
+		}
+	})
+}
+
+func (d *delayed) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	if d.t != nil {
+		d.t.Stop()
+	}
+}
+
 // publishEarly sends the diagnostics of the open buffers from a partial
 // snapshot, before the whole-module rules have run: on the first run of a
-// large module the editor need not wait for every package.
+// large module the editor need not wait for every package (see earlyDelay).
 func (ms *moduleState) publishEarly(part *cache.Snapshot, versions map[string]int32, first []string) {
 	s := ms.s
 	for name, v := range versions {

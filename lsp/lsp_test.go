@@ -216,6 +216,27 @@ func TestConflictAcrossPackages(t *testing.T) {
 	})
 }
 
+// TestFirstPublishIsComplete opens one file of a small module whose route
+// conflicts with a package it does not import: the first diagnostics the
+// file gets already hold the whole-module route-conflict (no early,
+// partial publish when the whole run is quick).
+func TestFirstPublishIsComplete(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range appFiles {
+		files[k] = strings.Replace(v, "method=post", "method=POST", 1)
+	}
+	files["other/other.go"] = strings.Replace(files["other/other.go"], "path=/other\nfunc Other() string", "path=/items/{key}\nfunc Other(key string) string", 1)
+	dir := writeModule(t, files)
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	otherFile := filepath.Join(dir, "other", "other.go")
+	c.open(otherFile, 1)
+	c.waitDiags(otherFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "route-conflict") })
+	if first := c.publishes(otherFile)[0]; !hasCode(first.Diagnostics, "route-conflict") {
+		t.Errorf("first publish for other.go: %s; want the route-conflict with api.go", describeDiags(first.Diagnostics))
+	}
+}
+
 func TestUTF16Columns(t *testing.T) {
 	line := "//flash:remote res.API path=/café/😀 method=get"
 	src := "package other\n\nimport _ \"example.com/app/res\"\n\n// Other says «héllo» 😀.\n" + line + "\nfunc Other() string { return \"\" }\n"
