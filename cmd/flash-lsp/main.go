@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -42,7 +43,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if isVetInvocation(args) {
 		return runVet(args)
 	}
-	if len(args) == 0 || args[0] == "serve" || args[0] == "--stdio" || args[0] == "-stdio" {
+	if len(args) == 0 || args[0] == "serve" || isServeFlag(args[0]) {
 		if len(args) == 0 && term.IsTerminal(int(stdin.Fd())) {
 			usage(stderr)
 			return 2
@@ -54,6 +55,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "flash-lsp version: unexpected argument %q\n", args[1])
+			return 2
+		}
 		fmt.Fprintf(stdout, "flash-lsp %s\n", version)
 		return 0
 	case "help", "-h", "--help", "-help":
@@ -72,6 +77,17 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "flash-lsp: unknown command %q\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// isServeFlag reports whether arg, the first argument, is a flag of serve
+// given without the word serve (`flash-lsp --stdio`, `flash-lsp --logfile
+// f`): serve is the default command. Help and version flags are not.
+func isServeFlag(arg string) bool {
+	switch arg {
+	case "--version", "-version", "-h", "--help", "-help":
+		return false
+	}
+	return strings.HasPrefix(arg, "-")
 }
 
 func usage(w io.Writer) {

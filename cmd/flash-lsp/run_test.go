@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,10 +101,25 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"build", "-o", "../x.tar.gz"}, "must be a file name"},
 		{[]string{"generate", "extra"}, "unexpected argument"},
 		{[]string{"build", "--nope"}, "flag provided but not defined"},
+		{[]string{"version", "--json"}, "unexpected argument"},
+		{[]string{"--nope"}, "flag provided but not defined"},
 	} {
 		r := cgRun(t, mod, nil, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("flash-lsp %s: exit %d, want 2 with %q\n%s", strings.Join(c.args, " "), r.code, c.want, r.stderr)
 		}
+	}
+}
+
+// TestServeFlagsWithoutServe: serve is the default command, so its flags
+// work without the word serve when stdin is not a terminal.
+func TestServeFlagsWithoutServe(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "server.log")
+	r := cgRun(t, t.TempDir(), nil, "--logfile", log) // stdin: /dev/null, EOF at once
+	if r.code == 2 || strings.Contains(r.stderr, "unknown command") {
+		t.Fatalf("flash-lsp --logfile: exit %d, want the language server\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(log); err != nil {
+		t.Errorf("flash-lsp --logfile did not open its log: %v", err)
 	}
 }
