@@ -275,7 +275,7 @@ func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) (place string, sur
 			return "inside function " + d.Name.Name, true
 		case *ast.GenDecl:
 			if d.Doc == cg || specDoc(d, cg) {
-				return "on a " + d.Tok.String() + " declaration", true
+				return "on " + article(d.Tok) + " declaration", true
 			}
 			if !within(c, d) {
 				continue
@@ -283,7 +283,7 @@ func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) (place string, sur
 			if broken(d) {
 				return "", false
 			}
-			return "inside a " + d.Tok.String() + " declaration", true
+			return "inside " + article(d.Tok) + " declaration", true
 		case *ast.BadDecl:
 			if within(c, d) {
 				return "", false
@@ -291,6 +291,14 @@ func where(f *ast.File, cg *ast.CommentGroup, c *ast.Comment) (place string, sur
 		}
 	}
 	return "not attached to a function", !broken(f)
+}
+
+// article returns "a var", "a type", "an import".
+func article(tok token.Token) string {
+	if tok == token.IMPORT {
+		return "an import"
+	}
+	return "a " + tok.String()
 }
 
 func within(c *ast.Comment, n ast.Node) bool {

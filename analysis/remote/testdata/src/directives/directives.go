@@ -1,6 +1,9 @@
 // Package directives holds malformed and misplaced directives.
 package directives
 
+// want +2 `misplaced //flash:remote on an import declaration`
+//
+//flash:remote API
 import "github.com/flash-lsp/flash-lsp/runtime"
 
 var API = runtime.LoadBalancer{Name: "api"} // want API:`resource LoadBalancer "api"`
