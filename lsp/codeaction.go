@@ -141,7 +141,7 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 	}
 	s.schedule(ms, nil)
 	release(ctx) // generating takes a while: let other messages through
-	snap := ms.current(ctx, path, snapshotWait*10)
+	snap := ms.currentAll(ctx, snapshotWait*10)
 	if snap == nil {
 		msg := "Flash: cannot generate: the module " + ms.mod.Dir + " could not be analysed"
 		s.showMessage(protocol.MessageTypeError, msg)
@@ -158,9 +158,10 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 
 // generate writes the handlers and manifest of the snapshot's module with
 // package codegen, the generator `flash-lsp generate` uses. Like it, it
-// refuses while error findings other than compile errors exist, and it
-// refuses while a buffer of the module has unsaved changes, since the
-// generated code must match the files on disk.
+// refuses while error findings other than compile errors exist. It
+// generates what the editor shows, unsaved buffers included (the
+// diagnostics the user sees are theirs), and names the unsaved files in its
+// message, since the generated code compiles against the files on disk.
 func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, error) {
 	if f, bad := snap.HasErrors(true); bad {
 		rel := f.File
@@ -184,9 +185,10 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 		}
 	}
 	s.mu.Unlock()
+	note := ""
 	if len(unsaved) > 0 {
 		slices.Sort(unsaved)
-		return "", fmt.Errorf("not generating: save %s first", strings.Join(unsaved, ", "))
+		note = "; from unsaved changes: save " + strings.Join(unsaved, ", ")
 	}
 
 	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path}
@@ -222,6 +224,6 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 	if len(res.Clients) > 0 {
 		clients = fmt.Sprintf(", %d typed clients in %s/", len(res.Clients), codegen.DefaultClientDir)
 	}
-	return fmt.Sprintf("generated %d handlers and manifest%s (%d functions, %d files changed)",
-		len(res.Handlers), clients, res.Functions, len(changes)), nil
+	return fmt.Sprintf("generated %d handlers and manifest%s (%d functions, %d files changed%s)",
+		len(res.Handlers), clients, res.Functions, len(changes), note), nil
 }

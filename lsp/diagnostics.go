@@ -108,6 +108,30 @@ func (ms *moduleState) snapshot(ctx context.Context) (*cache.Snapshot, error) {
 // newest snapshot it has. The snapshot may be nil when the module never
 // loaded.
 func (ms *moduleState) current(ctx context.Context, filename string, timeout time.Duration) *cache.Snapshot {
+	return ms.currentWhen(ctx, timeout, func(snap *cache.Snapshot) bool {
+		doc, open := ms.s.document(filename)
+		f := snap.Files[filename]
+		return !open || f == nil || bytes.Equal(f.Content, doc.text)
+	})
+}
+
+// currentAll is current for every open buffer of the module at once.
+func (ms *moduleState) currentAll(ctx context.Context, timeout time.Duration) *cache.Snapshot {
+	return ms.currentWhen(ctx, timeout, func(snap *cache.Snapshot) bool {
+		overlays, _ := ms.s.overlays(ms.mod)
+		for name, text := range overlays {
+			if f := snap.Files[name]; f != nil && !bytes.Equal(f.Content, text) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// currentWhen waits, at most timeout, until the module's snapshot satisfies
+// fresh, and returns the newest snapshot it has (nil when the module never
+// loaded).
+func (ms *moduleState) currentWhen(ctx context.Context, timeout time.Duration, fresh func(*cache.Snapshot) bool) *cache.Snapshot {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	select {
@@ -125,9 +149,7 @@ func (ms *moduleState) current(ctx context.Context, filename string, timeout tim
 		if snap == nil {
 			return nil
 		}
-		doc, open := ms.s.document(filename)
-		f := snap.Files[filename]
-		if !open || f == nil || bytes.Equal(f.Content, doc.text) {
+		if fresh(snap) {
 			return snap
 		}
 		select {

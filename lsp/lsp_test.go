@@ -611,6 +611,35 @@ func TestGenerateCommand(t *testing.T) {
 	}
 }
 
+// TestGenerateFromUnsavedBuffer: flash.generate, called on the module's
+// folder right after an unsaved edit fixed the last error, generates what
+// the editor shows (SPEC 9: it refuses only while errors exist).
+func TestGenerateFromUnsavedBuffer(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	apiFile := filepath.Join(dir, "api", "api.go")
+	c.open(apiFile, 1)
+	c.waitDiags(apiFile, wait, func(p protocol.PublishDiagnosticsParams) bool { return hasCode(p.Diagnostics, "bad-method") })
+
+	c.change(apiFile, strings.Replace(appFiles["api/api.go"], "method=post", "method=POST", 1), 2)
+	args := map[string]any{"command": generateCommand, "arguments": []any{map[string]string{"uri": string(pathToURI(dir))}}}
+	if err := c.call(protocol.MethodWorkspaceExecuteCommand, args, nil); err != nil {
+		t.Fatalf("flash.generate: %v", err)
+	}
+	m := c.waitMessage(10*time.Second, func(m protocol.ShowMessageParams) bool { return strings.Contains(m.Message, "generat") })
+	if m.Type != protocol.MessageTypeInfo || !strings.Contains(m.Message, "api.go") {
+		t.Errorf("message %v %q, want an info naming the unsaved api.go", m.Type, m.Message)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ".flash", "flash_manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"POST /api/process"`) {
+		t.Errorf("manifest lacks the route of the edited buffer:\n%s", data)
+	}
+}
+
 func TestWatchedFilesAndNestedModules(t *testing.T) {
 	dir := writeModule(t, appFiles)
 	nested := filepath.Join(dir, "tools")
