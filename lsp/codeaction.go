@@ -139,9 +139,8 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 	if ms == nil {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "flash.generate: no go.mod above %s", path)
 	}
-	s.schedule(ms, nil)
 	release(ctx) // generating takes a while: let other messages through
-	snap := ms.currentAll(ctx, snapshotWait*10)
+	snap := ms.scheduleAndWait(ctx, snapshotWait*10)
 	if snap == nil {
 		msg := "Flash: cannot generate: the module " + ms.mod.Dir + " could not be analysed"
 		s.showMessage(protocol.MessageTypeError, msg)

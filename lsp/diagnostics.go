@@ -33,6 +33,8 @@ type moduleState struct {
 	ready     chan struct{}     // closed after the first completed run
 	readyOnce sync.Once
 	updated   chan struct{} // closed and replaced after each completed run
+	seq       int           // schedule calls so far
+	doneSeq   int           // seq when the last completed run began
 	lastKick  time.Time
 	lastErr   string // the last analysis failure shown; only loop uses it
 	busy      bool   // a run is queued or in progress
@@ -70,6 +72,7 @@ func (s *Server) schedule(ms *moduleState, files []string) {
 		return
 	}
 	ms.first = append(ms.first, files...)
+	ms.seq++
 	ms.burst = ms.busy || time.Since(ms.lastKick) < quiet
 	ms.busy = true
 	ms.lastKick = time.Now()
@@ -115,16 +118,18 @@ func (ms *moduleState) current(ctx context.Context, filename string, timeout tim
 	})
 }
 
-// currentAll is current for every open buffer of the module at once.
-func (ms *moduleState) currentAll(ctx context.Context, timeout time.Duration) *cache.Snapshot {
-	return ms.currentWhen(ctx, timeout, func(snap *cache.Snapshot) bool {
-		overlays, _ := ms.s.overlays(ms.mod)
-		for name, text := range overlays {
-			if f := snap.Files[name]; f != nil && !bytes.Equal(f.Content, text) {
-				return false
-			}
-		}
-		return true
+// scheduleAndWait schedules a run of ms and waits, at most timeout, for a
+// run that began after it to end (so it saw every buffer and every file
+// change so far), and returns the newest snapshot, as current does.
+func (ms *moduleState) scheduleAndWait(ctx context.Context, timeout time.Duration) *cache.Snapshot {
+	ms.s.schedule(ms, nil)
+	ms.mu.Lock()
+	want := ms.seq
+	ms.mu.Unlock()
+	return ms.currentWhen(ctx, timeout, func(*cache.Snapshot) bool {
+		ms.mu.Lock()
+		defer ms.mu.Unlock()
+		return ms.doneSeq >= want || ms.stopped
 	})
 }
 
@@ -194,6 +199,7 @@ func (ms *moduleState) loop() {
 		ms.cancel = cancel
 		first := ms.first
 		ms.first = nil
+		seq := ms.seq
 		ms.mu.Unlock()
 
 		overlays, versions := s.overlays(ms.mod)
@@ -228,12 +234,16 @@ func (ms *moduleState) loop() {
 			ms.readyOnce.Do(func() { close(ms.ready) })
 			ms.mu.Lock()
 			ms.busy, ms.burst = len(ms.kick) > 0, false
+			ms.doneSeq = seq
+			close(ms.updated)
+			ms.updated = make(chan struct{})
 			ms.mu.Unlock()
 			continue
 		}
 		ms.lastErr = ""
 		ms.readyOnce.Do(func() { close(ms.ready) })
 		ms.mu.Lock()
+		ms.doneSeq = seq
 		close(ms.updated)
 		ms.updated = make(chan struct{})
 		// The edit is analysed: one that comes in while we publish, in

@@ -640,6 +640,32 @@ func TestGenerateFromUnsavedBuffer(t *testing.T) {
 	}
 }
 
+// TestGenerateAfterDiskChange: flash.generate right after a file changed
+// on disk (workspace/didChangeWatchedFiles) generates from the new files,
+// not from the analysis of the old ones.
+func TestGenerateAfterDiskChange(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	args := map[string]any{"command": generateCommand, "arguments": []any{map[string]string{"uri": string(pathToURI(dir))}}}
+	if err := c.call(protocol.MethodWorkspaceExecuteCommand, args, nil); err == nil {
+		t.Fatal("flash.generate succeeded while api.go has a bad method")
+	}
+	apiFile := filepath.Join(dir, "api", "api.go")
+	if err := os.WriteFile(apiFile, []byte(strings.Replace(appFiles["api/api.go"], "method=post", "method=POST", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.notify(protocol.MethodWorkspaceDidChangeWatchedFiles, map[string]any{
+		"changes": []map[string]any{{"uri": string(pathToURI(apiFile)), "type": protocol.FileChangeTypeChanged}},
+	})
+	if err := c.call(protocol.MethodWorkspaceExecuteCommand, args, nil); err != nil {
+		t.Fatalf("flash.generate after the fix on disk: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".flash", "flash_manifest.json")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestWatchedFilesAndNestedModules(t *testing.T) {
 	dir := writeModule(t, appFiles)
 	nested := filepath.Join(dir, "tools")
