@@ -142,7 +142,7 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	fmt.Fprintf(b, "// (%s, %s).\n", r.ResourceType(), kindText(r))
 	b.WriteString("//\n")
 	b.WriteString("// A call goes to the first of: the Client's BaseURL; this process, when\n")
-	fmt.Fprintf(b, "// it serves %s (its own handler, or flash-lsp run --all);\n", r.Name)
+	fmt.Fprintf(b, "// it serves %s (its own handler, or flash-lsp run --all);\n", commentName(r.Name))
 	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", model.EnvSuffix(r.Name), model.EnvSuffix(r.Name))
 	b.WriteString("// endpoints of the mothership's manifest ($FLASH_MOTHERSHIP_URL or\n")
 	b.WriteString("// $FLASH_MOTHERSHIP_ID). See runtime.Caller.\n")
@@ -152,7 +152,7 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	var body bytes.Buffer
 	body.WriteString("\n// Resource is the name of the resource whose functions Client calls.\n")
 	fmt.Fprintf(&body, "const Resource = %s\n\n", strconv.Quote(r.Name))
-	fmt.Fprintf(&body, "// Client calls the functions of %s. Its zero value is ready to use;\n", r.Name)
+	fmt.Fprintf(&body, "// Client calls the functions of %s. Its zero value is ready to use;\n", commentName(r.Name))
 	body.WriteString("// the fields of runtime.Caller set an explicit base URL, the API key,\n")
 	body.WriteString("// the HTTP client and the timeout.\n")
 	body.WriteString("type Client struct {\nruntime.Caller\n}\n")
@@ -215,7 +215,7 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 	if r.LoadBalanced() {
 		route = f.Method + " " + f.Path
 	}
-	fmt.Fprintf(b, "// %s calls %s on %s: %s.\n", method, f.Qualified, r.Name, route)
+	fmt.Fprintf(b, "// %s calls %s on %s: %s.\n", method, f.Qualified, commentName(r.Name), route)
 	sig := strings.Join(append([]string{"ctx context.Context"}, params...), ", ")
 	argList := "nil"
 	if len(args) > 0 {
@@ -281,4 +281,14 @@ func (r *Result) staleClientDirs() ([]string, error) {
 		}
 	}
 	return stale, nil
+}
+
+// commentName is a resource name as written in a comment: as it is when
+// it quotes as itself, else quoted, so that a newline or another control
+// character in a name cannot end the comment.
+func commentName(name string) string {
+	if q := strconv.Quote(name); q[1:len(q)-1] != name {
+		return q
+	}
+	return name
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -236,6 +237,20 @@ func TestClientEdgeCases(t *testing.T) {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("queue client lacks %q:\n%s", want, src)
 		}
+	}
+	// A name with a newline stays inside the comments that mention it.
+	odd := *q
+	odd.Name = "a\nb*/`\u00e9"
+	oddFns := []*model.Function{{
+		Pkg: "example.com/app/q", PkgName: "q", Name: "Run", Qualified: "example.com/app/q.Run", Resource: &odd, Valid: true,
+	}}
+	oddSrc, err := Client(&odd, oddFns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertGofmt(t, "odd name", oddSrc)
+	if want := "// it serves " + strconv.Quote(odd.Name) + " (its own handler"; !strings.Contains(string(oddSrc), want) {
+		t.Errorf("odd name not quoted in the package comment: want %q in\n%s", want, oddSrc)
 	}
 	golden, _ := filepath.Glob(filepath.Join("testdata", "golden", "quickstart", "flashclient", "*", "client.go.golden"))
 	if len(golden) != 4 {
