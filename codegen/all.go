@@ -37,7 +37,9 @@ func AllMain(res *Result) ([]byte, error) {
 	for i, dir := range dirs {
 		in := res.inputs[dir]
 		g.im.taken["functions"+strconv.Itoa(i)] = true
-		g.im.add(in.res.Pkg, in.res.PkgName)
+		if !literalResource(in.res) {
+			g.im.add(in.res.Pkg, in.res.PkgName)
+		}
 		for _, f := range in.fns {
 			name := "call" + f.Name
 			for n := 2; g.im.taken[name]; n++ {
@@ -69,13 +71,7 @@ func AllMain(res *Result) ([]byte, error) {
 	b.WriteString("func main() {\nmounts := []runtime.Mount{\n")
 	for i, dir := range dirs {
 		r := res.inputs[dir].res
-		resource := g.im.alias(r.Pkg) + "." + r.Var
-		if lt, ok := liveTypes[r.Type]; ok {
-			if r.Pointer {
-				resource = "*" + resource
-			}
-			resource = fmt.Sprintf("runtime.%s(%s)", lt, resource)
-		}
+		resource := resourceExpr(r, g.im, true)
 		fmt.Fprintf(b, "{Prefix: %s, App: runtime.App{Resource: %s, Functions: functions%d, Manifest: []byte(manifest)}},\n",
 			strconv.Quote("/"+dir), resource, i)
 	}

@@ -42,7 +42,9 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 	if len(fns) > 0 {
 		g.im.use("context")
 	}
-	g.im.add(r.Pkg, r.PkgName)
+	if !literalResource(r) {
+		g.im.add(r.Pkg, r.PkgName)
+	}
 	// Each adapter is a top-level function named after the function it
 	// calls; the names are package-scope, so no import may take them.
 	calls := make([]string, len(fns))
@@ -62,7 +64,6 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 		}
 	}
 	g.im.assign()
-	resPkg := g.im.alias(r.Pkg)
 
 	// The header holds the manifest literal, which must not be indented.
 	var out bytes.Buffer
@@ -77,13 +78,7 @@ func handler(r *model.Resource, fns []*model.Function, manifest []byte, live boo
 	b.WriteString("\n// manifest is the project's flash_manifest.json without generated_at.\n")
 	fmt.Fprintf(b, "const manifest = %s\n\n", goString(manifest))
 
-	resource := resPkg + "." + r.Var
-	if lt, ok := liveTypes[r.Type]; live && ok {
-		if r.Pointer {
-			resource = "*" + resource
-		}
-		resource = fmt.Sprintf("runtime.%s(%s)", lt, resource)
-	}
+	resource := resourceExpr(r, g.im, live)
 	serve := "ServeQueue"
 	if r.LoadBalanced() {
 		serve = "ServeLoadBalancer"
@@ -282,6 +277,82 @@ func (g *handlerGen) bind(f *model.Function, p *model.Param, v string) error {
 		fmt.Fprintf(b, "if err := runtime.%s(in, %s, &%s)%s", fn, name, v, check)
 	}
 	return nil
+}
+
+// resourceExpr is the resource r as generated code writes it: the
+// user's variable, converted to its live type when live. A variable that
+// the handler cannot name (unexported, or in an internal package) is
+// written as a literal of its type with the settings the analysis read:
+// a resource without errors has only constant settings.
+func resourceExpr(r *model.Resource, im *imports, live bool) string {
+	lt, toLive := liveTypes[r.Type]
+	toLive = toLive && live
+	if literalResource(r) {
+		typ := r.Type
+		if toLive {
+			typ = lt
+		}
+		return "runtime." + typ + resourceLiteral(r)
+	}
+	resource := im.alias(r.Pkg) + "." + r.Var
+	if toLive {
+		if r.Pointer {
+			resource = "*" + resource
+		}
+		resource = fmt.Sprintf("runtime.%s(%s)", lt, resource)
+	}
+	return resource
+}
+
+// literalResource reports whether the handler must write r as a literal:
+// its variable is unexported or its package is internal.
+func literalResource(r *model.Resource) bool {
+	return !token.IsExported(r.Var) || strings.Contains("/"+r.Pkg+"/", "/internal/")
+}
+
+// resourceLiteral is the braces of a runtime.Config-shaped literal with
+// r's constant settings, on one line.
+func resourceLiteral(r *model.Resource) string {
+	var b strings.Builder
+	b.WriteString("{")
+	n := 0
+	for _, s := range r.Config {
+		var v string
+		switch x := s.Value.(type) {
+		case string:
+			v = strconv.Quote(x)
+		case int64:
+			v = strconv.FormatInt(x, 10)
+		case bool:
+			v = strconv.FormatBool(x)
+		case []string:
+			q := make([]string, len(x))
+			for i, e := range x {
+				q[i] = strconv.Quote(e)
+			}
+			v = "[]string{" + strings.Join(q, ", ") + "}"
+		case map[string]string:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			q := make([]string, len(keys))
+			for i, k := range keys {
+				q[i] = strconv.Quote(k) + ": " + strconv.Quote(x[k])
+			}
+			v = "map[string]string{" + strings.Join(q, ", ") + "}"
+		default:
+			continue // not constant: reported by resource-config
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		n++
+		b.WriteString(s.Field + ": " + v)
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // goString returns s as a Go string literal: raw when it can be.

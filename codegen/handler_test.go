@@ -201,3 +201,38 @@ func TestHandlerEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerUnexportedResource: a resource variable the handler cannot
+// name (unexported, or in an internal package) is written as a literal of
+// its type with its settings, and its package is not imported for it, so
+// the handler compiles.
+func TestHandlerUnexportedResource(t *testing.T) {
+	res := &model.Resource{Pkg: "example.com/app/q", PkgName: "q", Var: "lb", Type: "LoadBalancer", Pointer: true,
+		Kind: runtime.LoadBalancer{}, Name: "lb", Config: []model.Setting{
+			{Field: "Name", Key: "name", Value: "lb"},
+			{Field: "GPUs", Key: "gpuIds", Value: []string{"A", "B"}},
+			{Field: "WorkersMax", Key: "workersMax", Value: int64(2)},
+			{Field: "Env", Key: "env", Value: map[string]string{"Z": "1", "A": `x"y`}},
+			{Field: "Mothership", Key: "is_mothership", Value: true},
+		}}
+	lit := `{Name: "lb", GPUs: []string{"A", "B"}, WorkersMax: 2, Env: map[string]string{"A": "x\"y", "Z": "1"}, Mothership: true}`
+	for _, live := range []bool{false, true} {
+		src, err := handler(res, nil, []byte("{}\n"), live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertGofmt(t, "unexported", src)
+		want := "Resource:  runtime.LoadBalancer" + lit + ","
+		if live {
+			want = "Resource:  runtime.LiveLoadBalancer" + lit + ","
+		}
+		if !strings.Contains(string(src), want) || strings.Contains(string(src), `"example.com/app/q"`) {
+			t.Errorf("live=%v: want %q and no import of the resource's package:\n%s", live, want, src)
+		}
+	}
+	internal := *res
+	internal.Var, internal.Pkg = "LB", "example.com/app/x/internal/q"
+	if src, err := handler(&internal, nil, []byte("{}\n"), false); err != nil || !strings.Contains(string(src), "Resource:  runtime.LoadBalancer"+lit) {
+		t.Errorf("internal package: want a literal (%v):\n%s", err, src)
+	}
+}
