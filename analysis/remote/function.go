@@ -159,6 +159,9 @@ func (a *analyzer) checkDecl(fi *fnInfo) {
 	if a.pass.Pkg.Name() == "main" {
 		a.report(fn, rules.PackageMain, name.Pos(), name.End(), nil,
 			"remote function %s is in package main, which generated handlers cannot import", fn.Name)
+	} else if name.IsExported() && !a.importable(a.pass.Pkg.Path()) {
+		a.report(fn, rules.Unexported, name.Pos(), name.End(), nil,
+			"remote function %s is in internal package %s, which generated handlers cannot import", fn.Name, a.pass.Pkg.Path())
 	}
 	if tp := fi.decl.Type.TypeParams; tp != nil {
 		a.report(fn, rules.Generic, tp.Opening, tp.Closing+1, nil,

@@ -56,7 +56,7 @@ func TestFixes(t *testing.T) {
 // handlers' reach.
 func TestModule(t *testing.T) {
 	dir := filepath.Join(analysistest.TestData(), "modcase")
-	results := analysistest.Run(t, dir, remote.Analyzer, "example.com/m/api")
+	results := analysistest.Run(t, dir, remote.Analyzer, "example.com/m/api", "example.com/m/api/internal/work")
 	for _, r := range results {
 		if len(r.Pass.TypeErrors) > 0 {
 			t.Errorf("%s does not compile: %v", r.Pass.Pkg.Path(), r.Pass.TypeErrors)
