@@ -29,7 +29,6 @@ func AllMain(res *Result) ([]byte, error) {
 	dirs := sortedKeys(res.Handlers)
 	sort.Strings(dirs)
 	g := &handlerGen{im: newImports()}
-	g.im.use("context")
 	for _, id := range []string{"mounts"} {
 		g.im.taken[id] = true
 	}
@@ -39,6 +38,9 @@ func AllMain(res *Result) ([]byte, error) {
 		g.im.taken["functions"+strconv.Itoa(i)] = true
 		if !literalResource(in.res) {
 			g.im.add(in.res.Pkg, in.res.PkgName)
+		}
+		if len(in.fns) > 0 {
+			g.im.use("context") // the adapters' parameter
 		}
 		for _, f := range in.fns {
 			name := "call" + f.Name

@@ -50,3 +50,25 @@ func TestAllMain(t *testing.T) {
 		}
 	}
 }
+
+// TestAllMainWithoutFunctions: resources without remote functions need no
+// adapters, so the program does not import context (an unused import does
+// not compile).
+func TestAllMainWithoutFunctions(t *testing.T) {
+	p := testProject(t.TempDir())
+	p.Functions = nil
+	res, err := Generate(p, Options{NoClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := AllMain(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(src), `"context"`) {
+		t.Errorf("run --all main imports context without using it:\n%s", src)
+	}
+	if formatted, err := format.Source(src); err != nil || string(formatted) != string(src) {
+		t.Errorf("not gofmt-clean (%v)", err)
+	}
+}
