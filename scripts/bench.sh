@@ -20,5 +20,7 @@ bench -bench . -benchtime 5x ./codegen
 bench -bench BenchmarkDidChange -benchtime 300x ./lsp
 # load-balancer handler beside a hand-written net/http + encoding/json handler.
 bench -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
+# a typed client call beside a hand-written net/http request to the same server.
+bench -bench BenchmarkCaller -benchtime 2s ./runtime
 # the analyzer alone.
 bench -bench . -benchtime 2s -benchmem ./analysis/remote
