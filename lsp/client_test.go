@@ -358,14 +358,6 @@ func describeDiags(ds []protocol.Diagnostic) string {
 }
 
 // codes returns the diagnostics' codes.
-func codes(ds []protocol.Diagnostic) []string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, fmt.Sprint(d.Code))
-	}
-	return out
-}
-
 func hasCode(ds []protocol.Diagnostic, code string) bool {
 	for _, d := range ds {
 		if fmt.Sprint(d.Code) == code {

@@ -19,9 +19,9 @@ import (
 )
 
 const (
-	generateKind    protocol.CodeActionKind = "source.generate.flash"
-	generateCommand                         = "flash.generate"
-	generateTitle                           = "Flash: generate handlers and manifest"
+	generateKind    = protocol.CodeActionKind("source.generate.flash")
+	generateCommand = "flash.generate"
+	generateTitle   = "Flash: generate handlers and manifest"
 )
 
 // codeAction offers the quick fixes of the findings in the range (the
