@@ -5,11 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
-	goruntime "runtime"
-	"syscall"
 
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
@@ -38,13 +34,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if !portSet {
 			*port = codegen.DefaultAllPort
 		}
-		if *port <= 0 || *port > 65535 {
-			fmt.Fprintf(stderr, "flash-lsp run: --port %d is not a TCP port\n", *port)
-			return 2
-		}
-		return runAll(*dir, *port, stdout, stderr)
 	}
-	if len(pos) != 1 {
+	if !*all && len(pos) != 1 {
 		fmt.Fprintln(stderr, "flash-lsp run: want exactly one RESOURCE (its name or handler directory)")
 		fs.Usage()
 		return 2
@@ -53,46 +44,26 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flash-lsp run: --port %d is not a TCP port\n", *port)
 		return 2
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	host := codegen.Target{GOOS: goruntime.GOOS, GOARCH: goruntime.GOARCH}
-	l, code := loadForCodegen(ctx, "run", *dir, host, true, stderr)
-	if l == nil {
-		stop()
-		return code
-	}
-	res, code := generateFiles(l, "run", stderr)
-	if res == nil {
-		stop()
-		return code
-	}
-	resDir, name, ok := res.Resource(pos[0])
-	if !ok {
-		stop()
-		fmt.Fprintf(stderr, "flash-lsp run: no resource %q; resources: %s\n", pos[0], res.ResourceList())
-		return 2
-	}
-	if _, err := res.Write(); err != nil {
-		stop()
-		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-		return 1
+	if *all {
+		return runAll(*dir, *port, stdout, stderr)
 	}
 
-	tmp, err := os.MkdirTemp("", "flash-run-")
-	if err != nil {
-		stop()
-		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, resDir)
-	if err := codegen.CompileLive(ctx, res, resDir, bin, host); err != nil {
-		stop()
-		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
-		return 1
-	}
-	stop() // from here on, signals are forwarded to the handler
-
-	banner := fmt.Sprintf("✓ Serving %s on http://127.0.0.1:%d (Ctrl-C to stop)\n", name, *port)
-	return serveBinary(bin, res.Root, []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", *port)}, "run", banner, stdout, stderr)
+	var resDir, name string
+	return serveLocal(*dir, *port, localServer{
+		name: "run",
+		tmp:  "flash-run-",
+		pick: func(res *codegen.Result) int {
+			var ok bool
+			if resDir, name, ok = res.Resource(pos[0]); !ok {
+				fmt.Fprintf(stderr, "flash-lsp run: no resource %q; resources: %s\n", pos[0], res.ResourceList())
+				return 2
+			}
+			return 0
+		},
+		compile: func(ctx context.Context, res *codegen.Result, tmp string, host codegen.Target) (string, string, error) {
+			bin := filepath.Join(tmp, resDir)
+			banner := fmt.Sprintf("✓ Serving %s on http://127.0.0.1:%d (Ctrl-C to stop)\n", name, *port)
+			return bin, banner, codegen.CompileLive(ctx, res, resDir, bin, host)
+		},
+	}, stdout, stderr)
 }
