@@ -384,6 +384,15 @@ func numberText(isJSON bool, s string, integer bool) (string, error) {
 	return s, nil
 }
 
+// numberError explains why strconv rejected s for a value of zero's type:
+// out of range, or not want ("an integer").
+func numberError(err error, s string, zero any, want string) error {
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange || err == strconv.ErrRange {
+		return fmt.Errorf("%s overflows %T", s, zero)
+	}
+	return fmt.Errorf("want %s, got %q", want, s)
+}
+
 func parseInt[T ~int | ~int8 | ~int16 | ~int32 | ~int64](isJSON bool, s string) (T, error) {
 	s, err := numberText(isJSON, s, true)
 	if err != nil {
@@ -394,11 +403,7 @@ func parseInt[T ~int | ~int8 | ~int16 | ~int32 | ~int64](isJSON bool, s string) 
 		err = strconv.ErrRange
 	}
 	if err != nil {
-		var zero T
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange || err == strconv.ErrRange {
-			return 0, fmt.Errorf("%s overflows %T", s, zero)
-		}
-		return 0, fmt.Errorf("want an integer, got %q", s)
+		return 0, numberError(err, s, T(0), "an integer")
 	}
 	return T(x), nil
 }
@@ -413,11 +418,7 @@ func parseUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](isJSON
 		err = strconv.ErrRange
 	}
 	if err != nil {
-		var zero T
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange || err == strconv.ErrRange {
-			return 0, fmt.Errorf("%s overflows %T", s, zero)
-		}
-		return 0, fmt.Errorf("want a non-negative integer, got %q", s)
+		return 0, numberError(err, s, T(0), "a non-negative integer")
 	}
 	return T(x), nil
 }
@@ -433,11 +434,7 @@ func parseFloat[T ~float32 | ~float64](isJSON bool, s string) (T, error) {
 	}
 	x, err := strconv.ParseFloat(s, bits)
 	if err != nil {
-		var zero T
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, fmt.Errorf("%s overflows %T", s, zero)
-		}
-		return 0, fmt.Errorf("want a number, got %q", s)
+		return 0, numberError(err, s, T(0), "a number")
 	}
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return 0, fmt.Errorf("want a finite number, got %q", s)
