@@ -5,12 +5,15 @@ GO      ?= go
 BIN     := bin/flash-lsp
 EXAMPLE := testdata/projects/quickstart
 
-.PHONY: all build install test test-go bench lint demo deps deps-editors clean
+.PHONY: all build install test test-go bench lint demo deps deps-test deps-editors clean
 
 all: build
 
 deps:
 	@scripts/deps.sh go
+
+deps-test:
+	@scripts/deps.sh test
 
 deps-editors:
 	@scripts/deps.sh editors
@@ -21,9 +24,9 @@ build: deps
 install: deps
 	$(GO) install ./cmd/flash-lsp
 
-test: deps deps-editors build
+test: deps-test build
 	$(GO) vet ./...
-	PATH="$(CURDIR)/bin:$$PATH" $(GO) test -count=1 ./...
+	PATH="$(CURDIR)/bin:$$PATH" $(GO) test -count=1 -timeout 25m ./...
 	@scripts/test-editors.sh
 
 bench: deps build
