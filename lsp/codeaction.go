@@ -223,6 +223,15 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 	if len(res.Clients) > 0 {
 		clients = fmt.Sprintf(", %d typed clients in %s/", len(res.Clients), codegen.DefaultClientDir)
 	}
+	changed := 0
+	for _, c := range changes {
+		if c.Kind != "kept" {
+			changed++
+		}
+	}
+	if w := codegen.Warnings(changes); len(w) > 0 {
+		note += "; " + strings.Join(w, "; ")
+	}
 	return fmt.Sprintf("generated %d handlers and manifest%s (%d functions, %d files changed%s)",
-		len(res.Handlers), clients, res.Functions, len(changes), note), nil
+		len(res.Handlers), clients, res.Functions, changed, note), nil
 }

@@ -72,10 +72,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "✓ Generated files are up to date (%s%s and manifest)\n", count(len(res.Handlers), "handler", "handlers"), clients)
 		return 0
 	}
-	if _, err := res.Write(); err != nil {
+	changes, err := res.Write()
+	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
 		return 1
 	}
+	printWarnings(stderr, changes)
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
 	if len(res.Clients) > 0 {
 		fmt.Fprintf(stderr, "✓ Generated %s in %s/\n", count(len(res.Clients), "typed client", "typed clients"), *clientDir)
@@ -124,6 +126,13 @@ func generateFilesWith(l *codegen.Loaded, cmd string, stderr io.Writer, opts cod
 		return nil, 1
 	}
 	return res, 0
+}
+
+// printWarnings names the user's files a write left in place.
+func printWarnings(stderr io.Writer, changes []codegen.Change) {
+	for _, w := range codegen.Warnings(changes) {
+		fmt.Fprintln(stderr, w)
+	}
 }
 
 // parseFlagsAnywhere parses args with fs, allowing flags after positional
