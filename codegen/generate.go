@@ -321,4 +321,3 @@ type Change struct {
 }
 
 func (c Change) String() string { return c.Kind + ": " + c.Path }
-
