@@ -457,6 +457,15 @@ func (r *Result) Check() ([]Change, error) {
 // *SymlinkError, files in the way a *ConflictError; either way nothing is
 // written.
 func (r *Result) Write() ([]Change, error) {
+	if _, err := os.Lstat(r.abs(FlashDir)); errors.Is(err, fs.ErrNotExist) {
+		// Taking the lock creates .flash: find a link or a conflict
+		// first, so that a refused write leaves no trace at all.
+		if p, err := r.plan(); err != nil {
+			return nil, err
+		} else if len(p.conflicts) > 0 {
+			return nil, &ConflictError{Conflicts: p.conflicts}
+		}
+	}
 	lk, err := AcquireLock(r.Root)
 	if err != nil {
 		return nil, err
