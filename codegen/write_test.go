@@ -162,7 +162,7 @@ func TestWriteKeepsUserFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	userFiles := map[string]string{
-		"flashclient/test-api/helpers.go":  "package test_api\n\nfunc Helper() int { return 1 }\n",
+		"flashclient/test-api/helpers.go":    "package test_api\n\nfunc Helper() int { return 1 }\n",
 		".flash/handlers/test-api/notes.txt": "my notes\n",
 		"flashclient/jobs_queue/extra.go":    "package jobs_queue\n",
 		".flash/handlers/jobs_queue/sub/x":   "nested\n",
