@@ -465,3 +465,38 @@ func TestWriteFlashFile(t *testing.T) {
 		t.Errorf("written through the link: %v", entries)
 	}
 }
+
+// TestBuildRefusesLinks: build cleans and writes .flash/.build and the
+// archive only when they are real; an archive may not take the name of a
+// file of flash-lsp's own.
+func TestBuildRefusesLinks(t *testing.T) {
+	root := t.TempDir()
+	res := mustGenerate(t, testProject(root))
+	if _, err := res.Write(); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "keep.bin"), "mine\n")
+	if err := os.Symlink(outside, filepath.Join(root, ".flash", ".build")); err != nil {
+		t.Fatal(err)
+	}
+	before := treeHash(t, outside)
+	_, err := Build(t.Context(), res, BuildOptions{})
+	var se *SymlinkError
+	if !errors.As(err, &se) || se.Path != ".flash/.build" {
+		t.Errorf("Build with a linked .flash/.build: %v", err)
+	}
+	sameTree(t, "link target", before, treeHash(t, outside))
+	os.Remove(filepath.Join(root, ".flash", ".build"))
+	for _, name := range []string{"flash_manifest.json", ".gitignore", ".lock", "deploy.json", "handlers"} {
+		if _, err := Build(t.Context(), res, BuildOptions{Archive: name}); err == nil || !strings.Contains(err.Error(), "taken by a file of flash-lsp's own") {
+			t.Errorf("archive named %s: %v", name, err)
+		}
+	}
+	os.Symlink(filepath.Join(outside, "keep.bin"), filepath.Join(root, ".flash", "a.tar.gz"))
+	var ce *ConflictError
+	if _, err := Build(t.Context(), res, BuildOptions{Archive: "a.tar.gz"}); !errors.As(err, &ce) {
+		t.Errorf("archive over a link: %v", err)
+	}
+	sameTree(t, "link target", before, treeHash(t, outside))
+}
