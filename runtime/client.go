@@ -59,10 +59,10 @@ func quoteShort(s string) string {
 	return strconv.Quote(s)
 }
 
-// RunPodURL reports whether u is an https URL of runpod.ai or one of its
+// runPodURL reports whether u is an https URL of runpod.ai or one of its
 // subdomains: the only URLs that receive the API key without the process
 // having named them explicitly (SPEC section 14).
-func RunPodURL(u string) bool {
+func runPodURL(u string) bool {
 	pu, err := url.Parse(u)
 	if err != nil || pu.Scheme != "https" || pu.User != nil || pu.Opaque != "" {
 		return false
@@ -395,7 +395,7 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, result a
 	if key == "" {
 		key = os.Getenv("RUNPOD_API_KEY")
 	}
-	if c.keyOnlyRunPod && !RunPodURL(u) {
+	if c.keyOnlyRunPod && !runPodURL(u) {
 		key = ""
 	}
 	resp, err := sendWithKey(c.HTTPClient, req, key)

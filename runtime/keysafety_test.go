@@ -235,9 +235,9 @@ func TestKeyDestinations(t *testing.T) {
 		}
 	}
 	// A look-alike host is refused by the test dialer; what matters is
-	// that it would not have had the key, which RunPodURL decides.
-	if RunPodURL("https://api.runpod.ai.evil.example") || RunPodURL("https://evilrunpod.ai") || RunPodURL("https://user@api.runpod.ai") {
-		t.Error("RunPodURL accepts a host that is not runpod.ai")
+	// that it would not have had the key, which runPodURL decides.
+	if runPodURL("https://api.runpod.ai.evil.example") || runPodURL("https://evilrunpod.ai") || runPodURL("https://user@api.runpod.ai") {
+		t.Error("runPodURL accepts a host that is not runpod.ai")
 	}
 	bad := *lbFunc
 	bad.Resource = "bad"

@@ -188,7 +188,7 @@ func (r *Resolver) resolve(ctx context.Context, name string, loadBalanced bool) 
 	switch {
 	case ok && ep.URL != "":
 		u := strings.TrimRight(ep.URL, "/")
-		return u, RunPodURL(u), nil
+		return u, runPodURL(u), nil
 	case ok && ep.EndpointID != "":
 		if err := CheckEndpointID(ep.EndpointID); err != nil {
 			return "", false, fmt.Errorf("the mothership's manifest (%s/manifest): endpoints[%q].endpoint_id: %w", mothership, name, err)
