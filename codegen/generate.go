@@ -314,8 +314,9 @@ func SourceDateEpoch() (time.Time, error) {
 type Change struct {
 	Path string // relative to the module root, slash-separated
 	// Kind is "missing", "stale", "extra" (generated output of a resource
-	// that no longer exists), or, from Write only, "kept" (a user's file
-	// left where stale output was removed; Note says why).
+	// that no longer exists), from Check only "conflict" (a file in the
+	// way of a write), or from Write only "kept" (a user's file left where
+	// stale output was removed). Note says why for the last two.
 	Kind string
 	Note string
 }

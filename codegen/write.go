@@ -430,8 +430,9 @@ func (p *plan) keepCaseFolded(writing map[string]bool) {
 func foldKey(s string) string { return strings.ToLower(strings.ToUpper(s)) }
 
 // Check compares the result with the files on disk, ignoring generated_at,
-// and returns what Write would change ("missing", "stale", "extra"). It
-// writes nothing.
+// and returns what Write would change ("missing", "stale", "extra"), and
+// each file that would stop it ("conflict", Note says why). It writes
+// nothing.
 func (r *Result) Check() ([]Change, error) {
 	p, err := r.plan()
 	if err != nil {
@@ -445,6 +446,9 @@ func (r *Result) Check() ([]Change, error) {
 	}
 	for _, e := range p.extra {
 		changes = append(changes, Change{Path: e, Kind: "extra"})
+	}
+	for _, c := range p.conflicts {
+		changes = append(changes, Change{Path: c.Path, Kind: "conflict", Note: c.Reason})
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
 	return changes, nil

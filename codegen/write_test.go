@@ -253,6 +253,20 @@ func TestWriteConflicts(t *testing.T) {
 		}
 	}
 	sameTree(t, "conflict", before, treeHash(t, root), ".flash/.lock")
+	// generate --check names them too.
+	changes, err := res.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflicts []string
+	for _, c := range changes {
+		if c.Kind == "conflict" {
+			conflicts = append(conflicts, c.Path)
+		}
+	}
+	if !slices.Equal(conflicts, want) {
+		t.Errorf("Check conflicts %q, want %q", conflicts, want)
+	}
 	if _, err := os.Lstat(filepath.Join(root, ManifestPath)); !errors.Is(err, fs.ErrNotExist) {
 		t.Error("the manifest was written despite conflicts")
 	}

@@ -59,11 +59,19 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		changes, err := res.Check()
 		if err != nil {
 			fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
+			var se *codegen.SymlinkError
+			if errors.As(err, &se) {
+				return 1 // as generate itself would
+			}
 			return 2
 		}
 		if len(changes) > 0 {
 			for _, c := range changes {
-				fmt.Fprintf(stdout, "%s: %s\n", c.Kind, relTo(*dir, res.Root, c.Path))
+				line := fmt.Sprintf("%s: %s", c.Kind, relTo(*dir, res.Root, c.Path))
+				if c.Note != "" {
+					line += " (" + c.Note + ")"
+				}
+				fmt.Fprintln(stdout, line)
 			}
 			fmt.Fprintf(stderr, "flash-lsp generate: %d generated %s out of date; run flash-lsp generate\n",
 				len(changes), plural(len(changes), "file is", "files are"))

@@ -214,6 +214,9 @@ func TestGenerateRefusesLinks(t *testing.T) {
 			}
 			unchangedOutside(t, "module", before, hashTree(t, mod))
 			unchangedOutside(t, "link target", beforeOut, hashTree(t, outside))
+			if r := cgRun(t, mod, nil, "generate", "--check"); r.code != 1 || !strings.Contains(r.stderr, link+" is a symbolic link") {
+				t.Errorf("generate --check with %s a link: exit %d\n%s", link, r.code, r.stderr)
+			}
 		})
 	}
 }
@@ -239,6 +242,10 @@ func TestGenerateUserPackageAndGitignore(t *testing.T) {
 		t.Errorf("generate over a user package: exit %d\n%s", r.code, r.stderr)
 	}
 	unchangedOutside(t, "user package", before, hashTree(t, mod), ".flash/.lock")
+	r = cgRun(t, mod, nil, "generate", "--check")
+	if r.code != 1 || !strings.Contains(r.stdout, "conflict: flashclient/jobs/jobs.go (belongs to a package of yours") {
+		t.Errorf("generate --check over a user package: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 
 	// With the package elsewhere, generate runs and leaves .gitignore.
 	os.RemoveAll(filepath.Join(mod, "flashclient", "jobs"))
