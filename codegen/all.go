@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"go/format"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,12 +109,7 @@ func CompileAll(ctx context.Context, res *Result, out string, t Target) error {
 	if err != nil {
 		return err
 	}
-	srcDir := res.abs(AllDir)
-	if err := WriteFileAtomic(filepath.Join(srcDir, "main.go"), src, 0o644); err != nil {
-		return err
-	}
-	defer os.RemoveAll(srcDir)
-	return compilePkg(ctx, res.Root, "./"+AllDir, out, t)
+	return compileSource(ctx, res, AllDir, src, out, t)
 }
 
 // A Route is one entry of the table `flash-lsp run --all` prints.

@@ -63,3 +63,22 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWrite is the writer alone on an unchanged project: the lock,
+// the link checks and the plan, which reads every generated file once.
+func BenchmarkWrite(b *testing.B) {
+	_, l := benchWorkspace(b)
+	res, err := Generate(l.Project, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := res.Write(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := res.Write(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

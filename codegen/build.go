@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -77,11 +78,27 @@ func CompileLive(ctx context.Context, res *Result, dir, out string, t Target) er
 	if err != nil {
 		return err
 	}
-	rel := path.Join(BuildDir, "run", dir)
+	return compileSource(ctx, res, path.Join(BuildDir, "run", dir), src, out, t)
+}
+
+// compileSource writes src as main.go of the package rel (under BuildDir),
+// compiles it to out and removes the package again, all under the
+// writers' lock and after the symlink checks of SPEC section 14.
+func compileSource(ctx context.Context, res *Result, rel string, src []byte, out string, t Target) error {
+	lk, err := AcquireLock(res.Root)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	if err := checkBuildDir(res.Root, rel); err != nil {
+		return err
+	}
 	srcDir := res.abs(rel)
 	if err := WriteFileAtomic(filepath.Join(srcDir, "main.go"), src, 0o644); err != nil {
 		return err
 	}
+	// .flash/.build is flash-lsp's own (checked above): removing it
+	// whole is allowed.
 	defer os.RemoveAll(srcDir)
 	return compilePkg(ctx, res.Root, "./"+rel, out, t)
 }
@@ -102,6 +119,9 @@ type BuildOptions struct {
 	// Progress, when set, is called as compilation starts (done 0) and
 	// after each handler compiles, from one goroutine at a time.
 	Progress func(done, total int)
+	// Lock, when set, is the writers' lock of the module, held by the
+	// caller; otherwise Build takes it for its duration.
+	Lock *WriteLock
 }
 
 // BuildResult describes a finished build.
@@ -124,6 +144,25 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	}
 	if strings.ContainsAny(opts.Archive, `/\`) || opts.Archive == "." || opts.Archive == ".." {
 		return nil, fmt.Errorf("archive name %q must be a file name, not a path", opts.Archive)
+	}
+	if slices.Contains(flashOwnNames, opts.Archive) {
+		return nil, fmt.Errorf("archive name %q is taken by a file of flash-lsp's own in .flash", opts.Archive)
+	}
+	if opts.Lock == nil {
+		lk, err := AcquireLock(res.Root)
+		if err != nil {
+			return nil, err
+		}
+		defer lk.Unlock()
+	} else if err := opts.Lock.held(res.Root); err != nil {
+		return nil, err
+	}
+	if err := checkBuildDir(res.Root, path.Join(BuildDir, "bin")); err != nil {
+		return nil, err
+	}
+	dest := res.abs(path.Join(FlashDir, opts.Archive))
+	if fi, err := os.Lstat(dest); err == nil && !fi.Mode().IsRegular() {
+		return nil, &ConflictError{Conflicts: []Conflict{{path.Join(FlashDir, opts.Archive), "exists and is not a regular file"}}}
 	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
@@ -205,7 +244,6 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	for _, d := range dirs {
 		entries = append(entries, ArchiveEntry{Name: "bin/" + d, Mode: 0o755, File: filepath.Join(binDir, d)})
 	}
-	dest := res.abs(path.Join(".flash", opts.Archive))
 	size, err := WriteArchive(dest, entries, opts.ModTime)
 	if err != nil {
 		return nil, err

@@ -146,7 +146,7 @@ func TestClientWriteAndStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	changes, _ := res.Check()
-	if !slices.ContainsFunc(changes, func(c Change) bool { return c == Change{"gen/clients/jobs_queue", "extra"} }) {
+	if !slices.ContainsFunc(changes, func(c Change) bool { return c == Change{Path: "gen/clients/jobs_queue", Kind: "extra"} }) {
 		t.Errorf("Check = %v, want the stale client directory", changes)
 	}
 	if _, err := res.Write(); err != nil {

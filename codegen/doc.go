@@ -12,7 +12,14 @@
 // client package per resource in the user's module (flashclient/<dir>,
 // Client). AllMain is the one main package `flash-lsp run --all` builds to
 // serve every resource in one process. Result.Write writes only what changed,
-// atomically, and deletes the handler directories of removed resources;
+// atomically, and deletes the generated files of removed resources;
 // Result.Check reports what is stale without writing. Build compiles the
 // handlers and packages them into a reproducible archive.
+//
+// Every write into a user's module goes through write.go (SPEC section 14):
+// the writers' lock on .flash/.lock (AcquireLock), Lstat checks against
+// symbolic links, a plan of every write and deletion with its conflicts
+// before the first write, and deletion of generated files only. Other
+// writers of .flash, such as deploy's state file, use WriteFlashFile or
+// WriteLock.WriteFile.
 package codegen

@@ -96,21 +96,52 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 	return actions, nil
 }
 
-// workspaceEdit converts a fix; nil when a file it edits is unknown.
+// workspaceEdit converts a fix; nil when a file it edits is unknown, or
+// no longer holds the text that was analysed (the fix's offsets are into
+// that text). When the client takes them, the edits are documentChanges
+// carrying the version of each open document analysed, so that the
+// client refuses them once the buffer moved on; otherwise changes.
 func (s *Server) workspaceEdit(snap *cache.Snapshot, fix cache.Fix) *protocol.WorkspaceEdit {
 	changes := map[protocol.DocumentURI][]protocol.TextEdit{}
+	var order []protocol.DocumentURI
+	versions := map[protocol.DocumentURI]*int32{}
 	for _, e := range fix.Edits {
 		m := s.mapperFor(snap, e.File)
-		if m == nil {
+		f := snap.Files[e.File]
+		if m == nil || f == nil {
 			return nil
 		}
 		uri := pathToURI(e.File)
+		if _, seen := changes[uri]; !seen {
+			order = append(order, uri)
+			if d, open := s.document(e.File); open {
+				if !bytes.Equal(d.text, f.Content) {
+					return nil
+				}
+				v := d.version
+				versions[uri] = &v
+			} else if disk, err := os.ReadFile(e.File); err != nil || !bytes.Equal(disk, f.Content) {
+				return nil
+			}
+		}
 		changes[uri] = append(changes[uri], protocol.TextEdit{Range: m.rng(e.Start, e.End), NewText: e.NewText})
 	}
 	if len(changes) == 0 {
 		return nil
 	}
-	return &protocol.WorkspaceEdit{Changes: changes}
+	s.mu.Lock()
+	versioned := s.docChanges
+	s.mu.Unlock()
+	if !versioned {
+		return &protocol.WorkspaceEdit{Changes: changes}
+	}
+	edits := make([]protocol.TextDocumentEdit, 0, len(order))
+	for _, uri := range order {
+		id := protocol.OptionalVersionedTextDocumentIdentifier{Version: versions[uri]}
+		id.URI = uri
+		edits = append(edits, protocol.TextDocumentEdit{TextDocument: id, Edits: changes[uri]})
+	}
+	return &protocol.WorkspaceEdit{DocumentChanges: edits}
 }
 
 // executeCommand runs flash.generate.
@@ -223,6 +254,15 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 	if len(res.Clients) > 0 {
 		clients = fmt.Sprintf(", %d typed clients in %s/", len(res.Clients), codegen.DefaultClientDir)
 	}
+	changed := 0
+	for _, c := range changes {
+		if c.Kind != "kept" {
+			changed++
+		}
+	}
+	if w := codegen.Warnings(changes); len(w) > 0 {
+		note += "; " + strings.Join(w, "; ")
+	}
 	return fmt.Sprintf("generated %d handlers and manifest%s (%d functions, %d files changed%s)",
-		len(res.Handlers), clients, res.Functions, len(changes), note), nil
+		len(res.Handlers), clients, res.Functions, changed, note), nil
 }

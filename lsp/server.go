@@ -60,6 +60,9 @@ type Server struct {
 	docs         map[string]*document // by filename
 	modules      map[string]*moduleState
 	watchDynamic bool // the client registers file watchers dynamically
+	// docChanges: the client takes versioned documentChanges in a
+	// WorkspaceEdit (workspace.workspaceEdit.documentChanges).
+	docChanges bool
 }
 
 // document is an open buffer.
@@ -171,6 +174,9 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 				DidChangeWatchedFiles struct {
 					DynamicRegistration bool `json:"dynamicRegistration"`
 				} `json:"didChangeWatchedFiles"`
+				WorkspaceEdit struct {
+					DocumentChanges bool `json:"documentChanges"`
+				} `json:"workspaceEdit"`
 			} `json:"workspace"`
 		} `json:"capabilities"`
 	}
@@ -180,6 +186,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	}
 	s.mu.Lock()
 	s.watchDynamic = params.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration
+	s.docChanges = params.Capabilities.Workspace.WorkspaceEdit.DocumentChanges
 	for _, f := range params.WorkspaceFolders {
 		if p, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
 			s.folders = append(s.folders, p)

@@ -37,11 +37,14 @@ type RemoteFunc struct {
 //     the same routing and binding as over HTTP;
 //  3. FLASH_ENDPOINT_URL_<SUFFIX>, a base URL;
 //  4. FLASH_ENDPOINT_ID_<SUFFIX>, an endpoint id: [EndpointURL] for a
-//     load-balanced resource, [QueueURL] for a queue;
+//     load-balanced resource, [QueueURL] for a queue (an id that is not
+//     one, see [CheckEndpointID], is an error and nothing is sent);
 //  5. the "endpoints" map of the mothership's GET /manifest, when
 //     FLASH_MOTHERSHIP_URL (a base URL) or FLASH_MOTHERSHIP_ID (an
-//     endpoint id) is set. The manifest is cached; fetching it is retried
-//     a few times on network errors and 5xx answers.
+//     endpoint id) is set. The manifest is cached and fetched once for
+//     concurrent callers; fetching it is retried a few times on network
+//     errors and 5xx answers, and while it fails the last good manifest is
+//     served for up to ten minutes.
 //
 // SUFFIX is the resource name with every character outside [A-Za-z0-9_-]
 // replaced by '_', upper-cased, '-' replaced by '_'
@@ -56,7 +59,10 @@ type Caller struct {
 	BaseURL string
 
 	// APIKey is sent as "Authorization: Bearer APIKEY"; empty means
-	// $RUNPOD_API_KEY.
+	// $RUNPOD_API_KEY. It goes only to RunPod's https URLs and to the base
+	// URLs this process configured (BaseURL, FLASH_ENDPOINT_URL_*,
+	// FLASH_MOTHERSHIP_URL): never to another URL of a manifest, nor over
+	// a redirect to another host.
 	APIKey string
 
 	// HTTPClient sends requests; nil means http.DefaultClient.
@@ -98,12 +104,13 @@ func (c *Caller) Call(ctx context.Context, fn *RemoteFunc, args []any, result an
 		if h := r.Local(fn.Resource); h != nil {
 			cl.BaseURL = localBaseURL
 			cl.HTTPClient = &http.Client{Transport: inProcess{h}}
+			cl.keyOnlyRunPod = true // the key stays in this process
 		} else {
-			u, err := r.Resolve(ctx, fn.Resource, fn.LoadBalanced)
+			u, keyOK, err := r.resolve(ctx, fn.Resource, fn.LoadBalanced)
 			if err != nil {
 				return fmt.Errorf("calling %s: %w", fn.Name, err)
 			}
-			cl.BaseURL = u
+			cl.BaseURL, cl.keyOnlyRunPod = u, !keyOK
 		}
 	}
 	if fn.LoadBalanced {

@@ -256,11 +256,12 @@ func TestResolveOrder(t *testing.T) {
 		t.Errorf("explicit BaseURL: %v, handler saw %v", err, seen.Load())
 	}
 
-	// The mothership id is the load-balanced endpoint URL.
+	// A mothership id that is not an endpoint id names no URL at all
+	// (SPEC 14): an error naming the variable.
 	r2 := &Resolver{Getenv: func(k string) string {
 		return map[string]string{"FLASH_MOTHERSHIP_ID": "127.0.0.1:1"}[k]
 	}, ManifestTries: 1}
-	if _, err := r2.Resolve(ctx, "jobs", false); err == nil || !strings.Contains(err.Error(), "https://127.0.0.1:1.api.runpod.ai/manifest") {
+	if _, err := r2.Resolve(ctx, "jobs", false); err == nil || !strings.Contains(err.Error(), `FLASH_MOTHERSHIP_ID: "127.0.0.1:1" is not a RunPod endpoint id`) {
 		t.Errorf("FLASH_MOTHERSHIP_ID: %v", err)
 	}
 }

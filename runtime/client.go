@@ -17,16 +17,70 @@ import (
 	"time"
 )
 
-// EndpointURL is the base URL of a deployed load-balanced endpoint.
-func EndpointURL(id string) string { return "https://" + id + ".api.runpod.ai" }
+// EndpointURL is the base URL of a deployed load-balanced endpoint, or ""
+// when id is not an endpoint id (see [CheckEndpointID]): an unchecked id
+// could name another host ("evil.example#").
+func EndpointURL(id string) string {
+	if CheckEndpointID(id) != nil {
+		return ""
+	}
+	return "https://" + id + ".api.runpod.ai"
+}
 
-// QueueURL is the base URL of a deployed queue endpoint.
-func QueueURL(id string) string { return "https://api.runpod.ai/v2/" + id }
+// QueueURL is the base URL of a deployed queue endpoint, or "" when id is
+// not an endpoint id (see [CheckEndpointID]).
+func QueueURL(id string) string {
+	if CheckEndpointID(id) != nil {
+		return ""
+	}
+	return "https://api.runpod.ai/v2/" + id
+}
+
+// CheckEndpointID reports an id that is not a RunPod endpoint id:
+// ^[a-z0-9][a-z0-9-]{0,63}$. Only such ids become URLs, so that an id can
+// change neither the host nor the route a call reaches.
+func CheckEndpointID(id string) error {
+	ok := len(id) >= 1 && len(id) <= 64
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0
+	}
+	if !ok {
+		return fmt.Errorf("%s is not a RunPod endpoint id (lower-case letters, digits and '-', at most 64, not starting with '-')", quoteShort(id))
+	}
+	return nil
+}
+
+// quoteShort quotes s for an error message, cut at 80 bytes.
+func quoteShort(s string) string {
+	if len(s) > 80 {
+		return strconv.Quote(s[:80]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// runPodURL reports whether u is an https URL of runpod.ai or one of its
+// subdomains: the only URLs that receive the API key without the process
+// having named them explicitly (SPEC section 14).
+func runPodURL(u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil || pu.Scheme != "https" || pu.User != nil || pu.Opaque != "" {
+		return false
+	}
+	h := strings.ToLower(pu.Hostname())
+	return h == "runpod.ai" || strings.HasSuffix(h, ".runpod.ai")
+}
 
 const (
 	defaultClientTimeout = 30 * time.Second
 	defaultPollInterval  = time.Second
 	maxErrorBody         = 500
+	// queueRequestTimeout is the least a queue request may take: RunPod
+	// holds /runsync up to 90 s before it answers IN_QUEUE or IN_PROGRESS,
+	// and a client that gave up sooner and retried would run the job twice.
+	queueRequestTimeout = 100 * time.Second
+	// statusTries bounds the consecutive failures of /status polls.
+	statusTries = 3
 )
 
 // A Client calls the functions of a Flash endpoint: the routes of a
@@ -44,19 +98,25 @@ type Client struct {
 	BaseURL string
 
 	// APIKey is sent as "Authorization: Bearer APIKEY". When empty, the
-	// RUNPOD_API_KEY environment variable is used if set.
+	// RUNPOD_API_KEY environment variable is used if set. It goes to
+	// BaseURL, and never over a redirect to another host.
 	APIKey string
 
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
 
 	// Timeout bounds each HTTP request; zero means 30 seconds, a negative
-	// value no limit beyond the context's.
+	// value no limit beyond the context's. The requests of RunSync wait
+	// at least 100 seconds, longer than RunPod holds /runsync.
 	Timeout time.Duration
 
 	// PollInterval is how often RunSync asks for the status of a job that
 	// is still queued or running; zero means one second.
 	PollInterval time.Duration
+
+	// keyOnlyRunPod: BaseURL was not configured by the process (it came
+	// from a mothership's manifest), so the key goes only to RunPod URLs.
+	keyOnlyRunPod bool
 }
 
 // An HTTPError is a non-2xx answer.
@@ -93,14 +153,20 @@ func (e *RemoteError) Error() string {
 }
 
 // A JobError is a queue job that did not complete: its status is FAILED,
-// CANCELLED or TIMED_OUT.
+// CANCELLED or TIMED_OUT, or the client gave up waiting for it (Err is
+// why; Status the last one seen). The job was submitted once: ID names it
+// for a later look-up, and the client never submits it again.
 type JobError struct {
 	ID      string
 	Status  string
 	Message string // the job's "error", if any
+	Err     error  // why the client stopped waiting, when it did
 }
 
 func (e *JobError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("job %s (last status %s): stopped waiting: %v", e.ID, e.Status, e.Err)
+	}
 	s := fmt.Sprintf("job %s %s", e.ID, strings.ToLower(e.Status))
 	if e.Message != "" {
 		s += ": " + e.Message
@@ -108,9 +174,12 @@ func (e *JobError) Error() string {
 	return s
 }
 
+func (e *JobError) Unwrap() error { return e.Err }
+
 // Call calls the route method template of a load-balanced endpoint. The
 // path variables of template ({id}, {id:[0-9]+}) are taken from args and
-// escaped with url.PathEscape; the other args are sent as the query
+// escaped with url.PathEscape ("." and ".." as %2E and %2E%2E, so that no
+// value changes the route); the other args are sent as the query
 // string for GET and DELETE (a slice as repeated keys) and as a JSON
 // object body otherwise. Nil pointers are left out, so an optional
 // parameter can be passed as a pointer. When result is not nil, the
@@ -178,14 +247,19 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 		return fmt.Errorf("encoding the call: %w", err)
 	}
 	base := strings.TrimRight(c.BaseURL, "/")
+	q := *c
+	if q.Timeout >= 0 && q.Timeout < queueRequestTimeout {
+		q.Timeout = queueRequestTimeout
+	}
 	var st jobStatus
-	if err := c.do(ctx, http.MethodPost, base+"/runsync", body, &st); err != nil {
+	if err := q.do(ctx, http.MethodPost, base+"/runsync", body, &st); err != nil {
 		return err
 	}
 	interval := c.PollInterval
 	if interval <= 0 {
 		interval = defaultPollInterval
 	}
+	failures := 0
 	for st.Status == "IN_QUEUE" || st.Status == "IN_PROGRESS" {
 		if st.ID == "" {
 			return errors.New("runsync: a job in progress without an id")
@@ -194,17 +268,24 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("waiting for job %s: %w", st.ID, ctx.Err())
+			return &JobError{ID: st.ID, Status: st.Status, Err: ctx.Err()}
 		case <-t.C:
 		}
-		id := st.ID
-		st = jobStatus{}
-		if err := c.do(ctx, http.MethodGet, base+"/status/"+url.PathEscape(id), nil, &st); err != nil {
-			return err
+		var next jobStatus
+		if err := q.do(ctx, http.MethodGet, base+"/status/"+escapePathValue(st.ID), nil, &next); err != nil {
+			// The job runs whatever happens to a poll: ask again,
+			// never submit it again.
+			failures++
+			if failures >= statusTries || ctx.Err() != nil || !retryable(err) {
+				return &JobError{ID: st.ID, Status: st.Status, Err: err}
+			}
+			continue
 		}
-		if st.ID == "" {
-			st.ID = id
+		failures = 0
+		if next.ID == "" {
+			next.ID = st.ID
 		}
+		st = next
 	}
 	if st.Status != "COMPLETED" {
 		return &JobError{ID: st.ID, Status: st.Status, Message: errorText(st.Error)}
@@ -277,6 +358,16 @@ func (r *resultBody) decode(function string, result any) error {
 	return nil
 }
 
+// retryable reports whether a failed poll may be asked again: a network
+// error or timeout, 408, 429 or 5xx.
+func retryable(err error) bool {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode >= 500 || he.StatusCode == http.StatusTooManyRequests || he.StatusCode == http.StatusRequestTimeout
+	}
+	return true
+}
+
 // do sends one request and decodes a 2xx JSON answer into result.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, result any) error {
 	timeout := c.Timeout
@@ -304,14 +395,10 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, result a
 	if key == "" {
 		key = os.Getenv("RUNPOD_API_KEY")
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	if c.keyOnlyRunPod && !runPodURL(u) {
+		key = ""
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := sendWithKey(c.HTTPClient, req, key)
 	if err != nil {
 		return fmt.Errorf("calling %s %s: %w", method, u, err)
 	}
@@ -341,6 +428,49 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, result a
 		return fmt.Errorf("calling %s %s: decoding the answer: %w", method, u, err)
 	}
 	return nil
+}
+
+// sendWithKey sends req with "Authorization: Bearer key" (none when key
+// is empty) through hc (nil: http.DefaultClient). A redirect to another
+// host or from https to http loses the header: the key goes only where
+// the caller decided it may.
+func sendWithKey(hc *http.Client, req *http.Request, key string) (*http.Response, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if key == "" {
+		return hc.Do(req)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	guarded := *hc // the caller's client is shared: never change it
+	next := hc.CheckRedirect
+	guarded.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if !strings.EqualFold(r.URL.Host, first.Host) || r.URL.Scheme != first.Scheme {
+			r.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return guarded.Do(req)
+}
+
+// escapePathValue escapes one path segment's value: url.PathEscape, and
+// "." and ".." percent-encoded, which PathEscape leaves as they are and
+// which would otherwise move the request to another route.
+func escapePathValue(s string) string {
+	switch s {
+	case ".":
+		return "%2E"
+	case "..":
+		return "%2E%2E"
+	}
+	return url.PathEscape(s)
 }
 
 // expandPath substitutes the variables of a mux template with escaped
@@ -383,7 +513,7 @@ func expandPath(template string, args map[string]any) (string, map[string]any, e
 		if err != nil {
 			return "", nil, fmt.Errorf("path variable %q: %w", name, err)
 		}
-		b.WriteString(url.PathEscape(s))
+		b.WriteString(escapePathValue(s))
 		i = end + 1
 	}
 	return b.String(), rest, nil

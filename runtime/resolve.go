@@ -26,6 +26,15 @@ const (
 	defaultManifestTTL   = time.Minute
 	defaultManifestTries = 3
 	manifestRetryDelay   = 200 * time.Millisecond
+	// defaultManifestMaxStale is how long the last good manifest is served
+	// while the mothership fails.
+	defaultManifestMaxStale = 10 * time.Minute
+	// manifestFailPause spares a failing mothership: after a failed
+	// refresh, a stale manifest is served without asking for this long.
+	manifestFailPause = 5 * time.Second
+	// manifestFetchTimeout bounds one shared fetch, which outlives the
+	// caller that started it.
+	manifestFetchTimeout = 60 * time.Second
 )
 
 // EnvSuffix returns the suffix of the environment variables that name the
@@ -61,14 +70,28 @@ type Resolver struct {
 
 	// ManifestTTL is how long a fetched manifest is used; zero means a
 	// minute. ManifestTries bounds the attempts to fetch it; zero means 3.
-	ManifestTTL   time.Duration
-	ManifestTries int
+	// While the mothership fails, the last good manifest is still served
+	// for ManifestMaxStale after it was fetched; zero means 10 minutes.
+	ManifestTTL      time.Duration
+	ManifestTries    int
+	ManifestMaxStale time.Duration
 
 	mu        sync.Mutex
 	local     map[string]*localHandler
 	manifest  map[string]manifestEndpoint // endpoints of the cached manifest
 	fetchedAt time.Time
-	fetchedOf string // the mothership URL it came from
+	fetchedOf string    // the mothership URL it came from
+	failedAt  time.Time // the last failed refresh
+	inflight  *manifestFetch
+}
+
+// manifestFetch is one fetch of a mothership's manifest that every
+// concurrent caller waits for (single flight).
+type manifestFetch struct {
+	of   string
+	done chan struct{}
+	m    map[string]manifestEndpoint
+	err  error
 }
 
 // DefaultResolver is the Resolver of Callers that set none. Handlers
@@ -123,37 +146,56 @@ func (r *Resolver) getenv(key string) string {
 }
 
 // Resolve returns the base URL of resource name from the environment or
-// the mothership's manifest (steps 3 to 5 of [Caller]'s order).
+// the mothership's manifest (steps 3 to 5 of [Caller]'s order). An
+// endpoint id that is not one ([CheckEndpointID]) is an error naming the
+// variable or the manifest entry.
 func (r *Resolver) Resolve(ctx context.Context, name string, loadBalanced bool) (string, error) {
+	u, _, err := r.resolve(ctx, name, loadBalanced)
+	return u, err
+}
+
+// resolve is Resolve, and whether the URL may receive the API key: a URL
+// the process configured, or a RunPod URL; not another URL of a manifest.
+func (r *Resolver) resolve(ctx context.Context, name string, loadBalanced bool) (u string, keyOK bool, err error) {
 	suffix := EnvSuffix(name)
 	if u := strings.TrimSpace(r.getenv(EnvEndpointURL + suffix)); u != "" {
-		return strings.TrimRight(u, "/"), nil
+		return strings.TrimRight(u, "/"), true, nil
 	}
 	if id := strings.TrimSpace(r.getenv(EnvEndpointID + suffix)); id != "" {
-		return endpointBase(id, loadBalanced), nil
+		if err := CheckEndpointID(id); err != nil {
+			return "", false, fmt.Errorf("%s%s: %w", EnvEndpointID, suffix, err)
+		}
+		return endpointBase(id, loadBalanced), true, nil
 	}
 	mothership := strings.TrimRight(strings.TrimSpace(r.getenv(EnvMothershipURL)), "/")
 	if mothership == "" {
 		if id := strings.TrimSpace(r.getenv(EnvMothershipID)); id != "" {
+			if err := CheckEndpointID(id); err != nil {
+				return "", false, fmt.Errorf("%s: %w", EnvMothershipID, err)
+			}
 			mothership = EndpointURL(id)
 		}
 	}
 	if mothership == "" {
-		return "", fmt.Errorf("no endpoint for resource %q: set %s%s, %s%s or %s", name,
+		return "", false, fmt.Errorf("no endpoint for resource %q: set %s%s, %s%s or %s", name,
 			EnvEndpointURL, suffix, EnvEndpointID, suffix, EnvMothershipID)
 	}
 	endpoints, err := r.endpoints(ctx, mothership)
 	if err != nil {
-		return "", fmt.Errorf("resolving resource %q through the mothership: %w", name, err)
+		return "", false, fmt.Errorf("resolving resource %q through the mothership: %w", name, err)
 	}
 	ep, ok := endpoints[name]
 	switch {
 	case ok && ep.URL != "":
-		return strings.TrimRight(ep.URL, "/"), nil
+		u := strings.TrimRight(ep.URL, "/")
+		return u, runPodURL(u), nil
 	case ok && ep.EndpointID != "":
-		return endpointBase(ep.EndpointID, loadBalanced), nil
+		if err := CheckEndpointID(ep.EndpointID); err != nil {
+			return "", false, fmt.Errorf("the mothership's manifest (%s/manifest): endpoints[%q].endpoint_id: %w", mothership, name, err)
+		}
+		return endpointBase(ep.EndpointID, loadBalanced), true, nil
 	}
-	return "", fmt.Errorf("no endpoint for resource %q: the mothership's manifest (%s/manifest) does not list it in \"endpoints\"", name, mothership)
+	return "", false, fmt.Errorf("no endpoint for resource %q: the mothership's manifest (%s/manifest) does not list it in \"endpoints\"", name, mothership)
 }
 
 func endpointBase(id string, loadBalanced bool) string {
@@ -169,29 +211,67 @@ type manifestEndpoint struct {
 	URL        string `json:"url"`
 }
 
-// endpoints returns the "endpoints" of the mothership's manifest, from the
-// cache while it is fresh.
+// endpoints returns the "endpoints" of the mothership's manifest: from the
+// cache while it is fresh; else from one fetch shared by every concurrent
+// caller; else, while the mothership fails, from the last good manifest
+// for up to ManifestMaxStale.
 func (r *Resolver) endpoints(ctx context.Context, mothership string) (map[string]manifestEndpoint, error) {
 	ttl := r.ManifestTTL
 	if ttl <= 0 {
 		ttl = defaultManifestTTL
 	}
+	maxStale := r.ManifestMaxStale
+	if maxStale <= 0 {
+		maxStale = defaultManifestMaxStale
+	}
 	r.mu.Lock()
-	if r.manifest != nil && r.fetchedOf == mothership && time.Since(r.fetchedAt) < ttl {
+	cached := r.manifest != nil && r.fetchedOf == mothership
+	age := time.Since(r.fetchedAt)
+	if cached && (age < ttl || age < maxStale && time.Since(r.failedAt) < manifestFailPause) {
 		m := r.manifest
 		r.mu.Unlock()
 		return m, nil
 	}
+	f := r.inflight
+	if f == nil || f.of != mothership {
+		f = &manifestFetch{of: mothership, done: make(chan struct{})}
+		r.inflight = f
+		// The fetch outlives the caller that starts it: the others
+		// wait for it with their own contexts.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestFetchTimeout)
+		go func() {
+			defer cancel()
+			m, err := r.fetchManifest(fctx, mothership)
+			r.mu.Lock()
+			if err == nil {
+				r.manifest, r.fetchedAt, r.fetchedOf = m, time.Now(), mothership
+			} else {
+				r.failedAt = time.Now()
+			}
+			if r.inflight == f {
+				r.inflight = nil
+			}
+			r.mu.Unlock()
+			f.m, f.err = m, err
+			close(f.done)
+		}()
+	}
 	r.mu.Unlock()
 
-	m, err := r.fetchManifest(ctx, mothership)
-	if err != nil {
-		return nil, err
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-f.done:
+	}
+	if f.err == nil {
+		return f.m, nil
 	}
 	r.mu.Lock()
-	r.manifest, r.fetchedAt, r.fetchedOf = m, time.Now(), mothership
-	r.mu.Unlock()
-	return m, nil
+	defer r.mu.Unlock()
+	if r.manifest != nil && r.fetchedOf == mothership && time.Since(r.fetchedAt) < maxStale {
+		return r.manifest, nil
+	}
+	return nil, f.err
 }
 
 // fetchManifest gets mothership/manifest, retrying network errors, 429
@@ -231,18 +311,13 @@ func (r *Resolver) getManifest(ctx context.Context, mothership string) (_ map[st
 		return nil, false, fmt.Errorf("fetching %s: %w", u, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	// The mothership is FLASH_MOTHERSHIP_URL, configured by the process,
+	// or the RunPod URL of FLASH_MOTHERSHIP_ID: both may get the key.
 	key := r.APIKey
 	if key == "" {
 		key = r.getenv("RUNPOD_API_KEY")
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	hc := r.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := sendWithKey(r.HTTPClient, req, key)
 	if err != nil {
 		return nil, true, fmt.Errorf("fetching %s: %w", u, err)
 	}

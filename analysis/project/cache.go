@@ -60,6 +60,7 @@ func (l *loader) cacheKey(listing []byte) (string, error) {
 			}
 			fmt.Fprintf(h, "file %s %d\n", name, len(data))
 			h.Write(data)
+			l.noteSum(name, data)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

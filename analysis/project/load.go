@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -83,6 +84,7 @@ type Project struct {
 	functions    map[*model.Resource][]*model.Function
 	numPackages  int
 	numFunctions int
+	sums         map[string][sha256.Size]byte
 }
 
 // NumPackages returns the number of packages checked (external test
@@ -306,7 +308,15 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		found = kept
 	}
 	p.Findings = found
+	p.sums = l.sums
 	return p, nil
+}
+
+// Sum returns the sha256 of the contents of file name as it was analysed,
+// and whether the file was: a fix applies only to those bytes.
+func (p *Project) Sum(name string) ([sha256.Size]byte, bool) {
+	s, ok := p.sums[name]
+	return s, ok
 }
 
 // goarch is the target architecture of env (the last GOARCH setting), for
@@ -364,6 +374,22 @@ type loader struct {
 	// view holds the packages read from export data, by package path. It
 	// is filled before type-checking starts and only read afterwards.
 	view map[string]*types.Package
+
+	// sums are the sha256 of the bytes analysed, by file name: fixes are
+	// offsets into those bytes.
+	sumsMu sync.Mutex
+	sums   map[string][sha256.Size]byte
+}
+
+// noteSum records the bytes of a file as analysed.
+func (l *loader) noteSum(name string, data []byte) {
+	sum := sha256.Sum256(data)
+	l.sumsMu.Lock()
+	if l.sums == nil {
+		l.sums = make(map[string][sha256.Size]byte)
+	}
+	l.sums[name] = sum
+	l.sumsMu.Unlock()
 }
 
 // loadUnit is one package of the module to analyse, with its results.
@@ -642,6 +668,7 @@ func (l *loader) parseFile(name string) (*ast.File, error) {
 			return nil, err
 		}
 	}
+	l.noteSum(name, src)
 	return parser.ParseFile(l.fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
 }
 

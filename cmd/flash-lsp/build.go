@@ -55,10 +55,20 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 	if res == nil {
 		return code
 	}
-	if _, err := res.Write(); err != nil {
+	// One lock from the first write to the archive: no other writer
+	// changes the handlers while they compile.
+	lk, err := codegen.AcquireLock(res.Root)
+	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp build: %v\n", err)
 		return 1
 	}
+	defer lk.Unlock()
+	changes, err := res.WriteLocked(lk)
+	if err != nil {
+		fmt.Fprintf(stderr, "flash-lsp build: %v\n", err)
+		return 1
+	}
+	printWarnings(stderr, changes)
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
 
 	epoch, _ := codegen.SourceDateEpoch() // already validated by generateFiles
@@ -67,6 +77,7 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 		Archive:   *out,
 		KeepBuild: *keep,
 		ModTime:   epoch,
+		Lock:      lk,
 	}
 	// On a terminal, a live line shows the compilation's progress.
 	live := false

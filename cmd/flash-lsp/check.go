@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -64,7 +66,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *fix {
-		n, files, err := checkApplyFixes(p.Findings)
+		n, files, err := checkApplyFixes(p.Findings, p.Sum, func(name string) {
+			fmt.Fprintf(stderr, "flash-lsp check: not fixing %s: it changed since it was analysed; run check --fix again\n", checkRel(absDir, name))
+		})
 		if err != nil {
 			fmt.Fprintf(stderr, "flash-lsp check: %v\n", err)
 			return 2
@@ -381,9 +385,11 @@ func checkWriteSARIF(w io.Writer, dir string, fs []project.Finding) error {
 
 // checkApplyFixes applies the first fix of every finding of a checkFixable
 // rule, file by file, skipping edits that overlap an earlier one, and writes
-// each changed file atomically. It returns the number of findings fixed and
-// of files written.
-func checkApplyFixes(fs []project.Finding) (fixed, files int, err error) {
+// each changed file atomically. A file whose bytes are not those analysed
+// (sum) is left alone and passed to skipped: the fixes' offsets are into
+// the analysed bytes, and the user's newer edit wins. It returns the number
+// of findings fixed and of files written.
+func checkApplyFixes(fs []project.Finding, sum func(string) ([sha256.Size]byte, bool), skipped func(name string)) (fixed, files int, err error) {
 	type edit struct {
 		project.Edit
 		finding int
@@ -408,6 +414,10 @@ func checkApplyFixes(fs []project.Finding) (fixed, files int, err error) {
 		src, err := os.ReadFile(name)
 		if err != nil {
 			return fixed, files, fmt.Errorf("applying fixes: %w", err)
+		}
+		if analysed, ok := sum(name); !ok || analysed != sha256.Sum256(src) {
+			skipped(name)
+			continue
 		}
 		// A finding is fixed only when all its edits apply.
 		skip := make(map[int]bool)
@@ -435,7 +445,7 @@ func checkApplyFixes(fs []project.Finding) (fixed, files int, err error) {
 			continue
 		}
 		out = append(out, src[prev:]...)
-		if err := checkWriteFileAtomic(name, out); err != nil {
+		if err := checkWriteFileAtomic(name, src, out); err != nil {
 			return fixed, files, fmt.Errorf("applying fixes: %w", err)
 		}
 		fixed += len(done)
@@ -444,11 +454,18 @@ func checkApplyFixes(fs []project.Finding) (fixed, files int, err error) {
 	return fixed, files, nil
 }
 
-// checkWriteFileAtomic replaces name with data through a temporary file in the
-// same directory, keeping name's permissions.
-func checkWriteFileAtomic(name string, data []byte) error {
+// checkWriteFileAtomic replaces name, which held old, with data through a
+// temporary file in the same directory, keeping name's permissions. It
+// checks the bytes again just before the rename, so that an edit saved
+// while the fix was computed is not lost (an edit saved in the instant
+// between the check and the rename still is: no file system offers a
+// compare-and-swap).
+func checkWriteFileAtomic(name string, old, data []byte) error {
 	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(name); err == nil {
+	if fi, err := os.Lstat(name); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", name)
+		}
 		mode = fi.Mode().Perm()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
@@ -466,6 +483,9 @@ func checkWriteFileAtomic(name string, data []byte) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return err
+	}
+	if now, err := os.ReadFile(name); err != nil || !bytes.Equal(now, old) {
+		return fmt.Errorf("%s changed while it was being fixed: not written", name)
 	}
 	return os.Rename(tmp.Name(), name)
 }

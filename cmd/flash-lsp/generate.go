@@ -59,11 +59,19 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		changes, err := res.Check()
 		if err != nil {
 			fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
+			var se *codegen.SymlinkError
+			if errors.As(err, &se) {
+				return 1 // as generate itself would
+			}
 			return 2
 		}
 		if len(changes) > 0 {
 			for _, c := range changes {
-				fmt.Fprintf(stdout, "%s: %s\n", c.Kind, relTo(*dir, res.Root, c.Path))
+				line := fmt.Sprintf("%s: %s", c.Kind, relTo(*dir, res.Root, c.Path))
+				if c.Note != "" {
+					line += " (" + c.Note + ")"
+				}
+				fmt.Fprintln(stdout, line)
 			}
 			fmt.Fprintf(stderr, "flash-lsp generate: %d generated %s out of date; run flash-lsp generate\n",
 				len(changes), plural(len(changes), "file is", "files are"))
@@ -72,10 +80,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "✓ Generated files are up to date (%s%s and manifest)\n", count(len(res.Handlers), "handler", "handlers"), clients)
 		return 0
 	}
-	if _, err := res.Write(); err != nil {
+	changes, err := res.Write()
+	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp generate: %v\n", err)
 		return 1
 	}
+	printWarnings(stderr, changes)
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
 	if len(res.Clients) > 0 {
 		fmt.Fprintf(stderr, "✓ Generated %s in %s/\n", count(len(res.Clients), "typed client", "typed clients"), *clientDir)
@@ -124,6 +134,13 @@ func generateFilesWith(l *codegen.Loaded, cmd string, stderr io.Writer, opts cod
 		return nil, 1
 	}
 	return res, 0
+}
+
+// printWarnings names the user's files a write left in place.
+func printWarnings(stderr io.Writer, changes []codegen.Change) {
+	for _, w := range codegen.Warnings(changes) {
+		fmt.Fprintln(stderr, w)
+	}
 }
 
 // parseFlagsAnywhere parses args with fs, allowing flags after positional

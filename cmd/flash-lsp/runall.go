@@ -68,10 +68,12 @@ func serveLocal(dir string, port int, ls localServer, stdout, stderr io.Writer) 
 	if code := ls.pick(res); code != 0 {
 		return code
 	}
-	if _, err := res.Write(); err != nil {
+	changes, err := res.Write()
+	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
 		return 1
 	}
+	printWarnings(stderr, changes)
 	tmp, err := os.MkdirTemp("", ls.tmp)
 	if err != nil {
 		fmt.Fprintf(stderr, "flash-lsp run: %v\n", err)
