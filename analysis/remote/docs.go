@@ -8,10 +8,10 @@ import (
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
-// collectDocs records the doc comments of f's top-level named types and of
+// CollectDocs records the doc comments of f's top-level named types and of
 // their struct fields in pkg.Docs: the OpenAPI documents describe types and
 // properties with them, and go/types keeps no comments.
-func collectDocs(pkg *model.Package, f *ast.File) {
+func CollectDocs(pkg *model.Package, f *ast.File) {
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {

@@ -118,7 +118,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	for _, f := range files {
 		if !a.isTestFile(f) {
-			collectDocs(a.pkg, f)
+			CollectDocs(a.pkg, f)
 		}
 	}
 	a.checkFunctions()

@@ -1,0 +1,245 @@
+// Package openapi writes the OpenAPI 3.1 document of a load-balanced
+// resource (SPEC section 16) from the project model and go/types: the
+// schemas follow encoding/json, so the document describes exactly what the
+// generated handler accepts and answers. codegen calls it for
+// .flash/openapi/<dir>.json and the handlers embed its output; the
+// language server renders the same schemas in short form on hover.
+package openapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/doc"
+	"strings"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+)
+
+// Version is the OpenAPI version of the documents.
+const Version = "3.1.0"
+
+// Input is what one document is made of.
+type Input struct {
+	Resource *model.Resource
+	// Functions are the resource's valid functions, in manifest order.
+	Functions []*model.Function
+	// Version is info.version: the first 12 hex digits of the resource's
+	// config_hash.
+	Version string
+	// Docs supply the descriptions of types and properties.
+	Docs model.Docs
+}
+
+type document struct {
+	OpenAPI    string                           `json:"openapi"`
+	Info       info                             `json:"info"`
+	Paths      map[string]map[string]*operation `json:"paths"`
+	Components components                       `json:"components"`
+}
+
+type info struct {
+	Title   string `json:"title"`
+	Version string `json:"version"`
+}
+
+type components struct {
+	Schemas map[string]*Schema `json:"schemas"`
+}
+
+type operation struct {
+	OperationID string               `json:"operationId"`
+	Summary     string               `json:"summary,omitempty"`
+	Description string               `json:"description,omitempty"`
+	Parameters  []parameter          `json:"parameters,omitempty"`
+	RequestBody *requestBody         `json:"requestBody,omitempty"`
+	Responses   map[string]*response `json:"responses"`
+}
+
+type parameter struct {
+	Name     string  `json:"name"`
+	In       string  `json:"in"`
+	Required bool    `json:"required"`
+	Schema   *Schema `json:"schema"`
+}
+
+type requestBody struct {
+	Required bool                 `json:"required"`
+	Content  map[string]mediaType `json:"content"`
+}
+
+type mediaType struct {
+	Schema *Schema `json:"schema"`
+}
+
+type response struct {
+	Description string               `json:"description"`
+	Content     map[string]mediaType `json:"content,omitempty"`
+}
+
+const jsonType = "application/json"
+
+// errorResponses are the error answers every route may give (SPEC
+// section 8), each with the body {"error": "..."}.
+var errorResponses = []struct{ code, text string }{
+	{"400", "The request does not bind: bad JSON, a missing or unknown parameter, a wrong type"},
+	{"404", "Not found"},
+	{"413", "The body is larger than FLASH_MAX_BODY_BYTES"},
+	{"500", "The function returned an error or panicked"},
+}
+
+// Document renders the OpenAPI document of a load-balanced resource:
+// two-space indented JSON with a trailing newline, the same bytes for the
+// same input.
+func Document(in Input) ([]byte, error) {
+	r := in.Resource
+	if r == nil || !r.LoadBalanced() {
+		return nil, errors.New("openapi: only load-balanced resources have a document")
+	}
+	s := NewSchemas(in.Docs)
+	errComp := s.addComponent("\x00flash.Error", "", "flash", "Error", func() *Schema {
+		return &Schema{
+			Type:        Types{"object"},
+			Description: "The body of every error answer.",
+			Properties:  Properties{{Name: "error", Schema: &Schema{Type: Types{"string"}}}},
+			Required:    []string{"error"},
+		}
+	})
+	d := &document{
+		OpenAPI: Version,
+		Info:    info{Title: r.Name, Version: in.Version},
+		Paths:   make(map[string]map[string]*operation),
+	}
+	ids := operationIDs(in.Functions)
+	for _, f := range in.Functions {
+		p, op, err := s.operation(f, ids[f], errComp)
+		if err != nil {
+			return nil, err
+		}
+		item := d.Paths[p]
+		if item == nil {
+			item = make(map[string]*operation)
+			d.Paths[p] = item
+		}
+		m := strings.ToLower(f.Method)
+		if _, dup := item[m]; dup {
+			// Two templates that differ only in their variables' patterns
+			// or names: OpenAPI has one path for both. The first (in
+			// manifest order) is described.
+			continue
+		}
+		item[m] = op
+	}
+	d.Components.Schemas = s.Components()
+	out, err := marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: encoding the document of %s: %w", r.Name, err)
+	}
+	return indent(out)
+}
+
+// operationIDs gives each function its bare name, or pkg_Name when another
+// function of the resource has the same name.
+func operationIDs(fns []*model.Function) map[*model.Function]string {
+	n := make(map[string]int)
+	for _, f := range fns {
+		n[f.Name]++
+	}
+	ids := make(map[*model.Function]string, len(fns))
+	for _, f := range fns {
+		ids[f] = f.Name
+		if n[f.Name] > 1 {
+			ids[f] = sanitize(f.PkgName) + "_" + f.Name
+		}
+	}
+	return ids
+}
+
+// Summary is the first sentence of a doc comment.
+func Summary(docText string) string {
+	return new(doc.Package).Synopsis(docText)
+}
+
+// operation describes f; it returns the OpenAPI path of its route.
+func (s *Schemas) operation(f *model.Function, id string, errComp *component) (string, *operation, error) {
+	vars, err := model.ParsePath(f.Path)
+	if err != nil {
+		return "", nil, fmt.Errorf("openapi: path of %s: %w", f.Qualified, err)
+	}
+	// OpenAPI paths have bare {name} variables; the pattern moves to the
+	// parameter's schema.
+	var p strings.Builder
+	last := 0
+	patterns := make(map[string]string)
+	for _, v := range vars {
+		p.WriteString(f.Path[last:v.Start])
+		p.WriteString("{" + v.Name + "}")
+		last = v.End
+		if v.Pattern != "" {
+			patterns[v.Name] = "^(?:" + v.Pattern + ")$"
+		}
+	}
+	p.WriteString(f.Path[last:])
+
+	op := &operation{OperationID: id, Summary: Summary(f.Doc), Responses: make(map[string]*response)}
+	if desc := strings.TrimSpace(f.Doc); desc != "" && strings.Join(strings.Fields(desc), " ") != op.Summary {
+		op.Description = desc
+	}
+	body := &Schema{Type: Types{"object"}, AdditionalProperties: false}
+	for _, prm := range f.Params {
+		if prm.Type == nil {
+			return "", nil, fmt.Errorf("openapi: parameter %s of %s has no type", prm.Name, f.Qualified)
+		}
+		switch prm.In {
+		case model.InPath, model.InQuery:
+			sc := s.Value(prm.Type)
+			if prm.Bind == model.BindText {
+				sc = &Schema{Type: Types{"string"}}
+				if prm.Slice {
+					sc = &Schema{Type: Types{"array"}, Items: sc}
+				}
+			}
+			if pat, ok := patterns[prm.Name]; ok && prm.In == model.InPath {
+				sc.Pattern = pat
+			}
+			op.Parameters = append(op.Parameters, parameter{Name: prm.Name, In: prm.In,
+				Required: prm.In == model.InPath || !prm.Optional, Schema: sc})
+		default:
+			var sc *Schema
+			if prm.Optional {
+				sc = s.Of(prm.Type)
+			} else {
+				sc = s.Value(prm.Type)
+				body.Required = append(body.Required, prm.Name)
+			}
+			body.Properties = append(body.Properties, Property{Name: prm.Name, Schema: sc})
+		}
+	}
+	if !model.QueryMethod(f.Method) && len(body.Properties) > 0 {
+		op.RequestBody = &requestBody{Required: len(body.Required) > 0,
+			Content: map[string]mediaType{jsonType: {Schema: body}}}
+	}
+	if f.Result != nil {
+		op.Responses["200"] = &response{Description: "The result of " + f.Name,
+			Content: map[string]mediaType{jsonType: {Schema: s.Of(f.Result)}}}
+	} else {
+		op.Responses["204"] = &response{Description: f.Name + " returns no result"}
+	}
+	for _, e := range errorResponses {
+		op.Responses[e.code] = &response{Description: e.text,
+			Content: map[string]mediaType{jsonType: {Schema: ref(errComp)}}}
+	}
+	return p.String(), op, nil
+}
+
+// indent re-indents compact JSON with two spaces and ends it with a
+// newline, as the manifest is written.
+func indent(compact []byte) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.Indent(&b, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("openapi: indenting the document: %w", err)
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
