@@ -33,10 +33,25 @@ type Input struct {
 }
 
 type document struct {
-	OpenAPI    string                           `json:"openapi"`
-	Info       info                             `json:"info"`
+	OpenAPI string   `json:"openapi"`
+	Info    info     `json:"info"`
+	Servers []server `json:"servers"`
+	// Security is RunPod's: a deployed endpoint takes the API key as a
+	// bearer token; locally (flash-lsp run) nothing is needed.
+	Security   []map[string][]string            `json:"security"`
 	Paths      map[string]map[string]*operation `json:"paths"`
 	Components components                       `json:"components"`
+}
+
+type server struct {
+	URL         string `json:"url"`
+	Description string `json:"description"`
+}
+
+type securityScheme struct {
+	Type        string `json:"type"`
+	Scheme      string `json:"scheme"`
+	Description string `json:"description"`
 }
 
 type info struct {
@@ -45,7 +60,8 @@ type info struct {
 }
 
 type components struct {
-	Schemas map[string]*Schema `json:"schemas"`
+	Schemas         map[string]*Schema        `json:"schemas"`
+	SecuritySchemes map[string]securityScheme `json:"securitySchemes"`
 }
 
 type operation struct {
@@ -109,7 +125,12 @@ func Document(in Input) ([]byte, error) {
 	d := &document{
 		OpenAPI: Version,
 		Info:    info{Title: r.Name, Version: in.Version},
-		Paths:   make(map[string]map[string]*operation),
+		// The routes hang off wherever the document is served: the
+		// endpoint's root when deployed, /<dir> under flash-lsp run --all.
+		// A relative server URL resolves against the document's own.
+		Servers:  []server{{URL: ".", Description: "the resource that serves this document"}},
+		Security: []map[string][]string{{"runpod": {}}, {}},
+		Paths:    make(map[string]map[string]*operation),
 	}
 	ids := operationIDs(in.Functions)
 	for _, f := range in.Functions {
@@ -132,6 +153,8 @@ func Document(in Input) ([]byte, error) {
 		item[m] = op
 	}
 	d.Components.Schemas = s.Components()
+	d.Components.SecuritySchemes = map[string]securityScheme{"runpod": {Type: "http", Scheme: "bearer",
+		Description: "A RunPod API key; deployed endpoints require it, flash-lsp run does not"}}
 	out, err := marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: encoding the document of %s: %w", r.Name, err)

@@ -126,7 +126,11 @@ type Clash struct {
 }
 `
 
-func TestSchemas(t *testing.T) {
+// SchemaTypes type-checks schemaSrc as package example.com/p and returns
+// it with its docs; the validator test (package openapi_test) describes
+// every type of it too.
+func SchemaTypes(t *testing.T) (*token.FileSet, *types.Package, model.Docs) {
+	t.Helper()
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", schemaSrc, parser.ParseComments)
 	if err != nil {
@@ -139,7 +143,11 @@ func TestSchemas(t *testing.T) {
 	}
 	mp := &model.Package{Path: "example.com/p", Name: "p"}
 	remote.CollectDocs(mp, f)
-	docs := model.CollectDocs([]*model.Package{mp})
+	return fset, pkg, model.CollectDocs([]*model.Package{mp})
+}
+
+func TestSchemas(t *testing.T) {
+	fset, pkg, docs := SchemaTypes(t)
 
 	cases := []struct {
 		typ        string // a type of package p, or a type expression over them
