@@ -234,3 +234,22 @@ func assertJSON(t *testing.T, what string, v any, want string) {
 		t.Errorf("%s:\n got  %s\n want %s", what, got, w.String())
 	}
 }
+
+func TestShape(t *testing.T) {
+	fset, pkg, _ := SchemaTypes(t)
+	for _, c := range []struct{ typ, want string }{
+		{"Node", "Node {Name: string, Children: Node[] | null, Parent: Node | null}"},
+		{"Specials", "Specials {When: string (date-time), Raw: any, Level: string, Keyed: {[key: string]: integer} | null, Own: any}"},
+		{"[]*Named", "(Named | null)[] | null"},
+		{"map[string]List", "{[key: string]: List} | null"},
+		{"Collections", "Collections {Strings: string[] | null, Array: integer[], ByName: {[key: string]: integer} | null, ByID: {[key: string]: string} | null, ByUint: {[key: string]: boolean} | null, Bytes: string (base64) | null}"},
+	} {
+		tv, err := types.Eval(fset, pkg, token.NoPos, c.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Shape(tv.Type); got != c.want {
+			t.Errorf("Shape(%s):\n got  %s\n want %s", c.typ, got, c.want)
+		}
+	}
+}
