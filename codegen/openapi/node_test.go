@@ -1,7 +1,9 @@
 package openapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"go/types"
 	"maps"
 	"os"
@@ -147,6 +149,24 @@ func kitchenSink(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// TestKitchenSinkFormat: the document with every kind of schema is valid
+// JSON, indented as json.Indent would, and the same on every run.
+func TestKitchenSinkFormat(t *testing.T) {
+	doc := kitchenSink(t)
+	var compact, indented bytes.Buffer
+	if err := json.Compact(&compact, doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	json.Indent(&indented, compact.Bytes(), "", "  ")
+	indented.WriteByte('\n')
+	if !bytes.Equal(indented.Bytes(), doc) {
+		t.Error("the document is not indented as json.Indent indents it")
+	}
+	if again := kitchenSink(t); !bytes.Equal(again, doc) {
+		t.Error("two renderings differ")
+	}
 }
 
 // TestRedoclyLint validates every document generated for the example

@@ -7,8 +7,6 @@
 package openapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"go/doc"
@@ -61,6 +59,7 @@ type info struct {
 
 type components struct {
 	Schemas         map[string]*Schema        `json:"schemas"`
+	Responses       map[string]*response      `json:"responses"`
 	SecuritySchemes map[string]securityScheme `json:"securitySchemes"`
 }
 
@@ -90,7 +89,8 @@ type mediaType struct {
 }
 
 type response struct {
-	Description string               `json:"description"`
+	Ref         string               `json:"$ref,omitempty"`
+	Description string               `json:"description,omitempty"`
 	Content     map[string]mediaType `json:"content,omitempty"`
 }
 
@@ -98,11 +98,12 @@ const jsonType = "application/json"
 
 // errorResponses are the error answers every route may give (SPEC
 // section 8), each with the body {"error": "..."}.
-var errorResponses = []struct{ code, text string }{
-	{"400", "The request does not bind: bad JSON, a missing or unknown parameter, a wrong type"},
-	{"404", "Not found"},
-	{"413", "The body is larger than FLASH_MAX_BODY_BYTES"},
-	{"500", "The function returned an error or panicked"},
+// They are components/responses, which each operation refers to.
+var errorResponses = []struct{ code, name, text string }{
+	{"400", "BadRequest", "The request does not bind: bad JSON, a missing or unknown parameter, a wrong type"},
+	{"404", "NotFound", "Not found"},
+	{"413", "PayloadTooLarge", "The body is larger than FLASH_MAX_BODY_BYTES"},
+	{"500", "InternalError", "The function returned an error or panicked"},
 }
 
 // Document renders the OpenAPI document of a load-balanced resource:
@@ -134,7 +135,7 @@ func Document(in Input) ([]byte, error) {
 	}
 	ids := operationIDs(in.Functions)
 	for _, f := range in.Functions {
-		p, op, err := s.operation(f, ids[f], errComp)
+		p, op, err := s.operation(f, ids[f])
 		if err != nil {
 			return nil, err
 		}
@@ -153,13 +154,17 @@ func Document(in Input) ([]byte, error) {
 		item[m] = op
 	}
 	d.Components.Schemas = s.Components()
+	d.Components.Responses = make(map[string]*response, len(errorResponses))
+	for _, e := range errorResponses {
+		d.Components.Responses[e.name] = &response{Description: e.text,
+			Content: map[string]mediaType{jsonType: {Schema: ref(errComp)}}}
+	}
 	d.Components.SecuritySchemes = map[string]securityScheme{"runpod": {Type: "http", Scheme: "bearer",
 		Description: "A RunPod API key; deployed endpoints require it, flash-lsp run does not"}}
-	out, err := marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: encoding the document of %s: %w", r.Name, err)
-	}
-	return indent(out)
+	w := &jsonWriter{indent: true}
+	w.document(d)
+	w.b.WriteByte('\n')
+	return w.b.Bytes(), nil
 }
 
 // operationIDs gives each function its bare name, or pkg_Name when another
@@ -185,25 +190,8 @@ func Summary(docText string) string {
 }
 
 // operation describes f; it returns the OpenAPI path of its route.
-func (s *Schemas) operation(f *model.Function, id string, errComp *component) (string, *operation, error) {
-	vars, err := model.ParsePath(f.Path)
-	if err != nil {
-		return "", nil, fmt.Errorf("openapi: path of %s: %w", f.Qualified, err)
-	}
-	// OpenAPI paths have bare {name} variables; the pattern moves to the
-	// parameter's schema.
-	var p strings.Builder
-	last := 0
-	patterns := make(map[string]string)
-	for _, v := range vars {
-		p.WriteString(f.Path[last:v.Start])
-		p.WriteString("{" + v.Name + "}")
-		last = v.End
-		if v.Pattern != "" {
-			patterns[v.Name] = "^(?:" + v.Pattern + ")$"
-		}
-	}
-	p.WriteString(f.Path[last:])
+func (s *Schemas) operation(f *model.Function, id string) (string, *operation, error) {
+	path, patterns := openAPIPath(f.Path)
 
 	op := &operation{OperationID: id, Summary: Summary(f.Doc), Responses: make(map[string]*response)}
 	if desc := strings.TrimSpace(f.Doc); desc != "" && strings.Join(strings.Fields(desc), " ") != op.Summary {
@@ -250,19 +238,40 @@ func (s *Schemas) operation(f *model.Function, id string, errComp *component) (s
 		op.Responses["204"] = &response{Description: f.Name + " returns no result"}
 	}
 	for _, e := range errorResponses {
-		op.Responses[e.code] = &response{Description: e.text,
-			Content: map[string]mediaType{jsonType: {Schema: ref(errComp)}}}
+		op.Responses[e.code] = &response{Ref: "#/components/responses/" + e.name}
 	}
-	return p.String(), op, nil
+	return path, op, nil
 }
 
-// indent re-indents compact JSON with two spaces and ends it with a
-// newline, as the manifest is written.
-func indent(compact []byte) ([]byte, error) {
-	var b bytes.Buffer
-	if err := json.Indent(&b, compact, "", "  "); err != nil {
-		return nil, fmt.Errorf("openapi: indenting the document: %w", err)
+// openAPIPath turns a route template (valid: the analysis checked it) into
+// an OpenAPI path, whose variables are bare {name}; each variable's pattern
+// moves to its parameter's schema, anchored as the router anchors it.
+func openAPIPath(tpl string) (string, map[string]string) {
+	var b strings.Builder
+	patterns := make(map[string]string)
+	for i := 0; i < len(tpl); {
+		if tpl[i] != '{' {
+			b.WriteByte(tpl[i])
+			i++
+			continue
+		}
+		// A pattern may hold braces of its own ({id:[0-9]{3}}).
+		j, depth := i, 0
+		for ; j < len(tpl); j++ {
+			if tpl[j] == '{' {
+				depth++
+			} else if tpl[j] == '}' {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+		}
+		name, pattern, _ := strings.Cut(tpl[i+1:min(j, len(tpl))], ":")
+		b.WriteString("{" + name + "}")
+		if pattern != "" {
+			patterns[name] = "^(?:" + pattern + ")$"
+		}
+		i = j + 1
 	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	return b.String(), patterns
 }

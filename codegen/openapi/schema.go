@@ -1,8 +1,6 @@
 package openapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"go/token"
 	"go/types"
 	"reflect"
@@ -41,28 +39,17 @@ type Schema struct {
 	comp *component
 }
 
-// MarshalJSON writes the $ref of a component reference by the component's
-// final name.
+// MarshalJSON writes the schema compactly, a component reference by the
+// component's final name.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	type plain Schema
-	c := *s
-	if s.comp != nil {
-		c.Ref = "#/components/schemas/" + s.comp.name
-	}
-	return marshal((*plain)(&c))
+	w := &jsonWriter{}
+	w.schema(s)
+	return w.b.Bytes(), nil
 }
 
 // Types is a schema's "type": one name is written as a string, several as
 // an array (["string", "null"]).
 type Types []string
-
-// MarshalJSON writes one type as a string.
-func (t Types) MarshalJSON() ([]byte, error) {
-	if len(t) == 1 {
-		return json.Marshal(t[0])
-	}
-	return json.Marshal([]string(t))
-}
 
 // Property is one property of an object schema.
 type Property struct {
@@ -70,45 +57,8 @@ type Property struct {
 	Schema *Schema
 }
 
-// Properties are an object's properties in declaration order (a JSON
-// object; encoding/json would sort a map's keys).
+// Properties are an object's properties in declaration order.
 type Properties []Property
-
-// MarshalJSON writes the properties as one object, in order.
-func (ps Properties) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := marshal(p.Name)
-		if err != nil {
-			return nil, err
-		}
-		v, err := marshal(p.Schema)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// marshal is json.Marshal without HTML escaping, so that descriptions
-// keep their <, > and & readable.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
 
 // component is a named type of components/schemas.
 type component struct {

@@ -3,6 +3,7 @@ package openapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
@@ -222,7 +223,7 @@ func TestValue(t *testing.T) {
 
 func assertJSON(t *testing.T, what string, v any, want string) {
 	t.Helper()
-	got, err := marshal(v)
+	got, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +251,19 @@ func TestShape(t *testing.T) {
 		}
 		if got := Shape(tv.Type); got != c.want {
 			t.Errorf("Shape(%s):\n got  %s\n want %s", c.typ, got, c.want)
+		}
+	}
+}
+
+func TestOpenAPIPath(t *testing.T) {
+	for _, c := range []struct{ tpl, path, patterns string }{
+		{"/items/{id}", "/items/{id}", "map[]"},
+		{"/items/{id:[0-9]{3}}/tags/{tag}", "/items/{id}/tags/{tag}", "map[id:^(?:[0-9]{3})$]"},
+		{"/files/{p:.*}", "/files/{p}", "map[p:^(?:.*)$]"},
+	} {
+		path, patterns := openAPIPath(c.tpl)
+		if path != c.path || fmt.Sprint(patterns) != c.patterns {
+			t.Errorf("openAPIPath(%s) = %s, %v; want %s, %s", c.tpl, path, patterns, c.path, c.patterns)
 		}
 	}
 }
