@@ -167,6 +167,19 @@ func TestKitchenSinkFormat(t *testing.T) {
 	if again := kitchenSink(t); !bytes.Equal(again, doc) {
 		t.Error("two renderings differ")
 	}
+	for _, want := range []string{
+		`"operationId": "p_Query"`, `"operationId": "q_Query"`, // one name, two packages
+		`"operationId": "GetNode"`,
+		`"summary": "GetNode is a route of the kitchen sink."`,
+		`"description": "GetNode is a route of the kitchen sink. It has a second sentence."`,
+		`"pattern": "^(?:[0-9]+)$"`,
+		`"title": "kitchen sink"`, `"version": "0123456789ab"`,
+		`"204": {`,
+	} {
+		if !bytes.Contains(doc, []byte(want)) {
+			t.Errorf("the document lacks %s", want)
+		}
+	}
 }
 
 // TestRedoclyLint validates every document generated for the example
