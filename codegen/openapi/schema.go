@@ -460,6 +460,9 @@ func jsonFields(st *types.Struct, owner *types.Named) []field {
 		owner *types.Named
 		index []int
 		key   string
+		// viaPointer: reached through an embedded pointer, whose fields
+		// encoding/json leaves out when it is nil.
+		viaPointer bool
 	}
 	var fields []field
 	current := []level{}
@@ -497,13 +500,15 @@ func jsonFields(st *types.Struct, owner *types.Named) []field {
 					name = ""
 				}
 				index := append(slices.Clone(lv.index), i)
+				viaPointer := lv.viaPointer
 				if p, ok := ft.(*types.Pointer); ok {
 					ft = types.Unalias(p.Elem())
+					viaPointer = viaPointer || sf.Embedded()
 				}
 				fst, isStruct := ft.Underlying().(*types.Struct)
 				if name != "" || !sf.Embedded() || !isStruct {
 					f := field{name: name, tagged: name != "", index: index, typ: types.Unalias(sf.Type()),
-						owner: lv.owner, goName: sf.Name()}
+						owner: lv.owner, goName: sf.Name(), omit: lv.viaPointer}
 					if f.name == "" {
 						f.name = sf.Name()
 					}
@@ -532,7 +537,7 @@ func jsonFields(st *types.Struct, owner *types.Named) []field {
 					if n, ok := ft.(*types.Named); ok {
 						o = n
 					}
-					next = append(next, level{st: fst, owner: o, index: index, key: key})
+					next = append(next, level{st: fst, owner: o, index: index, key: key, viaPointer: viaPointer})
 				}
 			}
 		}

@@ -68,6 +68,11 @@ type Named struct {
 	X int
 }
 
+// Extra's fields are left out when the embedded pointer is nil.
+type Extra struct {
+	E int
+}
+
 // Embeds flattens embedded structs as encoding/json does: Inner.A and
 // Other.A clash at one depth and vanish; Inner's b is tagged, so distinct
 // from B, which is Embeds' own.
@@ -75,6 +80,7 @@ type Embeds struct {
 	Inner
 	*Other
 	inner2
+	*Extra
 	Named ` + "`json:\"named\"`" + `
 	B int
 }
@@ -167,7 +173,7 @@ func TestSchemas(t *testing.T) {
 			"doc":{"description":"Doc is described by this comment.","type":"string"}},
 			"required":["renamed","-","quoted","Bad","doc"]}}`},
 		{"Embeds", `{"$ref":"#/components/schemas/Embeds"}`, `{"Embeds":{"description":"Embeds flattens embedded structs as encoding/json does: Inner.A and\nOther.A clash at one depth and vanish; Inner's b is tagged, so distinct\nfrom B, which is Embeds' own.","type":"object","properties":{
-			"b":{"type":"string"},"C":{"type":"string"},"named":{"$ref":"#/components/schemas/Named"},"B":{"type":"integer","format":"int64"}},
+			"b":{"type":"string"},"C":{"type":"string"},"E":{"type":"integer","format":"int64"},"named":{"$ref":"#/components/schemas/Named"},"B":{"type":"integer","format":"int64"}},
 			"required":["b","C","named","B"]},
 			"Named":{"type":"object","properties":{"X":{"type":"integer","format":"int64"}},"required":["X"]}}`},
 		{"Pointers", `{"$ref":"#/components/schemas/Pointers"}`, `{
