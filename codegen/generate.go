@@ -93,6 +93,9 @@ type Result struct {
 	// Clients maps each resource's directory name to the import path of
 	// its typed client; it is empty with Options.NoClient.
 	Clients map[string]string
+	// OpenAPI maps each load-balanced resource's directory name to its
+	// OpenAPI document's path (OpenAPIFile).
+	OpenAPI map[string]string
 
 	clientDir string
 
@@ -129,7 +132,7 @@ func Generate(p *Project, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Root: p.Root, Manifest: m, Handlers: make(map[string]string),
-		Clients: make(map[string]string), inputs: make(map[string]handlerInput), embedded: embedded}
+		Clients: make(map[string]string), OpenAPI: make(map[string]string), inputs: make(map[string]handlerInput), embedded: embedded}
 	if !opts.NoClient {
 		res.clientDir = opts.ClientDir
 		if res.clientDir == "" {
@@ -174,6 +177,7 @@ func Generate(p *Project, opts Options) (*Result, error) {
 		res.Files = append(res.Files, File{Path: HandlerFile(r.Name), Data: out[i].handler})
 		if out[i].openAPI != nil {
 			res.Files = append(res.Files, File{Path: OpenAPIFile(r.Name), Data: out[i].openAPI})
+			res.OpenAPI[r.Dir()] = OpenAPIFile(r.Name)
 		}
 		res.Handlers[r.Dir()] = r.Name
 		res.inputs[r.Dir()] = handlerInput{r, byRes[r], out[i].openAPI}
