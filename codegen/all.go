@@ -34,6 +34,7 @@ func AllMain(res *Result) ([]byte, error) {
 	for i, dir := range dirs {
 		in := res.inputs[dir]
 		g.im.taken["functions"+strconv.Itoa(i)] = true
+		g.im.taken["openAPI"+strconv.Itoa(i)] = true
 		if !literalResource(in.res) {
 			g.im.add(in.res.Pkg, in.res.PkgName)
 		}
@@ -66,14 +67,24 @@ func AllMain(res *Result) ([]byte, error) {
 	g.im.write(&out)
 	out.WriteString("\n// manifest is the project's flash_manifest.json without generated_at.\n")
 	fmt.Fprintf(&out, "const manifest = %s\n\n", goString(res.embedded))
+	for i, dir := range dirs {
+		if doc := res.inputs[dir].openAPI; doc != nil {
+			fmt.Fprintf(&out, "// openAPI%d is the OpenAPI document of %q, served at /%s/openapi.json.\n", i, res.inputs[dir].res.Name, dir)
+			fmt.Fprintf(&out, "const openAPI%d = %s\n\n", i, goString(doc))
+		}
+	}
 
 	b := &g.buf
 	b.WriteString("func main() {\nmounts := []runtime.Mount{\n")
 	for i, dir := range dirs {
 		r := res.inputs[dir].res
 		resource := resourceExpr(r, g.im, true)
-		fmt.Fprintf(b, "{Prefix: %s, App: runtime.App{Resource: %s, Functions: functions%d, Manifest: []byte(manifest)}},\n",
-			strconv.Quote("/"+dir), resource, i)
+		doc := ""
+		if res.inputs[dir].openAPI != nil {
+			doc = fmt.Sprintf(", OpenAPI: []byte(openAPI%d)", i)
+		}
+		fmt.Fprintf(b, "{Prefix: %s, App: runtime.App{Resource: %s, Functions: functions%d, Manifest: []byte(manifest)%s}},\n",
+			strconv.Quote("/"+dir), resource, i, doc)
 	}
 	b.WriteString("}\n")
 	b.WriteString("if err := runtime.ServeAll(mounts); err != nil {\n")

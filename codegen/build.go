@@ -74,7 +74,7 @@ func CompileLive(ctx context.Context, res *Result, dir, out string, t Target) er
 	if !ok {
 		return fmt.Errorf("no resource with handler directory %q", dir)
 	}
-	src, err := handler(in.res, in.fns, res.embedded, true)
+	src, err := handler(in.res, in.fns, res.embedded, in.openAPI, true)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/codegen/openapi"
 )
 
 // GitignorePath is the .gitignore generate writes so that build output and
@@ -41,6 +42,9 @@ type Project struct {
 	// Functions are the remote functions of the module, in any order. Those
 	// whose Resource is nil or that are not Valid are left out.
 	Functions []*model.Function
+	// Docs are the doc comments of the module's types and fields: the
+	// descriptions of the OpenAPI documents.
+	Docs model.Docs
 }
 
 func (p *Project) name() string {
@@ -90,6 +94,9 @@ type Result struct {
 	// Clients maps each resource's directory name to the import path of
 	// its typed client; it is empty with Options.NoClient.
 	Clients map[string]string
+	// OpenAPI maps each load-balanced resource's directory name to its
+	// OpenAPI document's path (OpenAPIFile).
+	OpenAPI map[string]string
 
 	clientDir string
 
@@ -99,8 +106,9 @@ type Result struct {
 
 // handlerInput is what a handler is rendered from.
 type handlerInput struct {
-	res *model.Resource
-	fns []*model.Function
+	res     *model.Resource
+	fns     []*model.Function
+	openAPI []byte // nil for queue resources
 }
 
 // Generate renders the manifest and the handlers of p. It reads the previous
@@ -125,7 +133,7 @@ func Generate(p *Project, opts Options) (*Result, error) {
 	}
 
 	res := &Result{Root: p.Root, Manifest: m, Handlers: make(map[string]string),
-		Clients: make(map[string]string), inputs: make(map[string]handlerInput), embedded: embedded}
+		Clients: make(map[string]string), OpenAPI: make(map[string]string), inputs: make(map[string]handlerInput), embedded: embedded}
 	if !opts.NoClient {
 		res.clientDir = opts.ClientDir
 		if res.clientDir == "" {
@@ -138,8 +146,8 @@ func Generate(p *Project, opts Options) (*Result, error) {
 	// Render each resource's handler and client concurrently: on a large
 	// project this is most of what Generate does.
 	type rendered struct {
-		handler, client []byte
-		err             error
+		handler, client, openAPI []byte
+		err                      error
 	}
 	out := make([]rendered, len(resources))
 	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
@@ -149,7 +157,12 @@ func Generate(p *Project, opts Options) (*Result, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			o := &out[i]
-			if o.handler, o.err = Handler(r, byRes[r], embedded); o.err != nil {
+			if r.LoadBalanced() {
+				if o.openAPI, o.err = openAPIDocument(r, byRes[r], p.Docs); o.err != nil {
+					return
+				}
+			}
+			if o.handler, o.err = Handler(r, byRes[r], embedded, o.openAPI); o.err != nil {
 				return
 			}
 			if res.clientDir != "" {
@@ -163,8 +176,12 @@ func Generate(p *Project, opts Options) (*Result, error) {
 			return nil, out[i].err
 		}
 		res.Files = append(res.Files, File{Path: HandlerFile(r.Name), Data: out[i].handler})
+		if out[i].openAPI != nil {
+			res.Files = append(res.Files, File{Path: OpenAPIFile(r.Name), Data: out[i].openAPI})
+			res.OpenAPI[r.Dir()] = OpenAPIFile(r.Name)
+		}
 		res.Handlers[r.Dir()] = r.Name
-		res.inputs[r.Dir()] = handlerInput{r, byRes[r]}
+		res.inputs[r.Dir()] = handlerInput{r, byRes[r], out[i].openAPI}
 		res.Functions += len(byRes[r])
 		if res.clientDir != "" {
 			res.Files = append(res.Files, File{Path: ClientFile(res.clientDir, r.Name), Data: out[i].client})
@@ -182,6 +199,26 @@ func Generate(p *Project, opts Options) (*Result, error) {
 		File{Path: GitignorePath, Data: []byte(gitignore)})
 	sort.Slice(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	return res, nil
+}
+
+// OpenAPIDir holds the OpenAPI documents of the load-balanced resources,
+// relative to the module root.
+const OpenAPIDir = ".flash/openapi"
+
+// OpenAPIFile is the OpenAPI document of the resource named resourceName,
+// relative to the module root.
+func OpenAPIFile(resourceName string) string {
+	return OpenAPIDir + "/" + model.DirName(resourceName) + ".json"
+}
+
+// openAPIDocument renders the OpenAPI document of a load-balanced resource;
+// info.version is the start of its config_hash.
+func openAPIDocument(r *model.Resource, fns []*model.Function, docs model.Docs) ([]byte, error) {
+	hash, err := ConfigHash(r)
+	if err != nil {
+		return nil, err
+	}
+	return openapi.Document(openapi.Input{Resource: r, Functions: fns, Version: hash[:min(12, len(hash))], Docs: docs})
 }
 
 // selectProject returns the resources that get a handler, sorted by name,

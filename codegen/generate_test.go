@@ -165,8 +165,8 @@ func TestWriteCheckAndStability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if changes, _ := res.Check(); len(changes) != 6 { // manifest, .gitignore, 2 handlers, 2 clients
-		t.Errorf("before writing, Check = %v, want 6 missing files", changes)
+	if changes, _ := res.Check(); len(changes) != 7 { // manifest, .gitignore, 2 handlers, 2 clients, 1 OpenAPI document
+		t.Errorf("before writing, Check = %v, want 7 missing files", changes)
 	}
 	if _, err := res.Write(); err != nil {
 		t.Fatal(err)
@@ -197,11 +197,13 @@ func TestWriteCheckAndStability(t *testing.T) {
 	}
 
 	// A config change makes the manifest and every handler stale (they
-	// embed it); generate --check ignores generated_at only.
+	// embed it), and the OpenAPI document (its info.version is the
+	// config_hash); generate --check ignores generated_at only.
 	p.Resources[1].Config[2].Value = int64(5)
 	res, _ = Generate(p, Options{Now: func() time.Time { return t0.Add(2 * time.Hour) }})
 	changes, _ := res.Check()
-	if len(changes) != 3 || changes[0].Path != ManifestPath || changes[0].Kind != "stale" {
+	if len(changes) != 4 || changes[0].Path != ManifestPath || changes[0].Kind != "stale" ||
+		changes[3].Path != ".flash/openapi/test-api.json" || changes[3].Kind != "stale" {
 		t.Errorf("Check after a config change = %v", changes)
 	}
 	if res.Manifest.GeneratedAt != "2026-01-01T02:00:00Z" {

@@ -77,7 +77,7 @@ var T time.Time
 			Error: true,
 		},
 	}
-	src, err := Handler(res, fns, []byte("{\n  \"version\": \"1.0\"\n}\n"))
+	src, err := Handler(res, fns, []byte("{\n  \"version\": \"1.0\"\n}\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestHandlerEdgeCases(t *testing.T) {
 		{"struct", fns, false, []string{"var p0 struct {", "var p1 map[string]interface{}", "q.Main(p0, p1)\n", "return nil, nil"}},
 		{"live", fns, true, []string{"runtime.CPULiveServerless(*q.Q)", "live variant"}},
 	} {
-		src, err := handler(res, c.fns, []byte("{}\n"), c.live)
+		src, err := handler(res, c.fns, []byte("{}\n"), nil, c.live)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -217,7 +217,7 @@ func TestHandlerUnexportedResource(t *testing.T) {
 		}}
 	lit := `{Name: "lb", GPUs: []string{"A", "B"}, WorkersMax: 2, Env: map[string]string{"A": "x\"y", "Z": "1"}, Mothership: true}`
 	for _, live := range []bool{false, true} {
-		src, err := handler(res, nil, []byte("{}\n"), live)
+		src, err := handler(res, nil, []byte("{}\n"), nil, live)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestHandlerUnexportedResource(t *testing.T) {
 	}
 	internal := *res
 	internal.Var, internal.Pkg = "LB", "example.com/app/x/internal/q"
-	if src, err := handler(&internal, nil, []byte("{}\n"), false); err != nil || !strings.Contains(string(src), "Resource:  runtime.LoadBalancer"+lit) {
+	if src, err := handler(&internal, nil, []byte("{}\n"), nil, false); err != nil || !strings.Contains(string(src), "Resource:  runtime.LoadBalancer"+lit) {
 		t.Errorf("internal package: want a literal (%v):\n%s", err, src)
 	}
 }

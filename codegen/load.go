@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
@@ -52,6 +53,7 @@ func FromProject(p *project.Project) *Project {
 		Module:    p.Module,
 		Resources: p.Resources(),
 		Functions: p.AllFunctions(),
+		Docs:      model.CollectDocs(p.Packages),
 	}
 }
 

@@ -221,7 +221,7 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 		note = "; from unsaved changes: save " + strings.Join(unsaved, ", ")
 	}
 
-	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path}
+	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path, Docs: model.CollectDocs(snap.Models)}
 	seen := map[*model.Resource]bool{}
 	for _, mp := range snap.Models {
 		for _, r := range mp.Resources {

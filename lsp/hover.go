@@ -9,6 +9,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/codegen/openapi"
 )
 
 // hover describes a directive: the resource, its route and the request it
@@ -130,13 +131,41 @@ func describe(res *model.Resource, fn *model.Function, da *directiveAt) string {
 	} else {
 		b.WriteString("**Request:** no parameters\n\n")
 	}
+	if body := bodyParams(res, fn, method); len(body) > 0 {
+		label := "JSON body"
+		if !res.LoadBalanced() {
+			label = "kwargs"
+		}
+		fmt.Fprintf(&b, "**%s:** `%s`\n\n", label, openapi.BodyShape(body))
+	}
 	if fn.ResultString != "" {
-		fmt.Fprintf(&b, "**Response:** `%s`\n\n", fn.ResultString)
+		fmt.Fprintf(&b, "**Response:** `%s`", fn.ResultString)
+		if fn.Result != nil {
+			fmt.Fprintf(&b, " → `%s`", openapi.Shape(fn.Result))
+		}
+		b.WriteString("\n\n")
+	} else if res.LoadBalanced() {
+		b.WriteString("**Response:** 204, no body\n\n")
 	}
 	b.WriteString("**Example:**\n\n```sh\n")
 	b.WriteString(exampleCurl(res, fn, method, path))
 	b.WriteString("\n```\n")
 	return b.String()
+}
+
+// bodyParams are the parameters of fn that a JSON object carries: the body
+// of a POST, PUT or PATCH route, the kwargs of a queue job.
+func bodyParams(res *model.Resource, fn *model.Function, method string) []*model.Param {
+	if res.LoadBalanced() && (method == "" || model.QueryMethod(method)) {
+		return nil
+	}
+	var out []*model.Param
+	for _, p := range fn.Params {
+		if p.Type != nil && (p.In == model.InBody || p.In == model.InArg) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // exampleCurl is a request against `flash-lsp run` on its default port.

@@ -55,3 +55,37 @@ func TestDescribeQueueAndLive(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeShapes: hover shows the JSON body and the response in short
+// form, from the same schemas as the OpenAPI documents.
+func TestDescribeShapes(t *testing.T) {
+	str := types.Typ[types.String]
+	pkg := types.NewPackage("example.com/app/items", "items")
+	item := types.NewNamed(types.NewTypeName(0, pkg, "Item", nil), types.NewStruct([]*types.Var{
+		types.NewField(0, pkg, "ID", str, false),
+		types.NewField(0, pkg, "Tags", types.NewSlice(str), false),
+	}, []string{`json:"id"`, `json:"tags,omitempty"`}), nil)
+	lb := &model.Resource{Var: "API", Pkg: "example.com/app/res", Name: "api", Type: "LoadBalancer", Kind: runtime.LoadBalancer{}}
+	fn := &model.Function{Name: "Transform", Method: "POST", Path: "/transform", Params: []*model.Param{
+		{Name: "id", Type: str, TypeString: "string", In: model.InBody},
+		{Name: "operation", Type: types.NewPointer(str), TypeString: "*string", In: model.InBody, Optional: true},
+	}, Result: item, ResultString: "items.Item"}
+	m := newMapper([]byte("//flash:remote res.API method=POST path=/transform"))
+	text := describe(lb, fn, findDirective(m, 0))
+	for _, want := range []string{
+		"**JSON body:** `{id: string, operation?: string | null}`",
+		"**Response:** `items.Item` → `Item {id: string, tags?: string[] | null}`",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("hover lacks %q:\n%s", want, text)
+		}
+	}
+
+	get := &model.Function{Name: "Drop", Method: "DELETE", Path: "/items/{id}", Params: []*model.Param{
+		{Name: "id", Type: str, TypeString: "string", In: model.InPath},
+	}}
+	text = describe(lb, get, findDirective(newMapper([]byte("//flash:remote res.API method=DELETE path=/items/{id}")), 0))
+	if strings.Contains(text, "JSON body") || !strings.Contains(text, "**Response:** 204, no body") {
+		t.Errorf("hover of a DELETE route without result:\n%s", text)
+	}
+}

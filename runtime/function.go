@@ -37,6 +37,9 @@ type App struct {
 	Resource  Resource // the user's resource variable (api.API); value or pointer
 	Functions []Function
 	Manifest  []byte // flash_manifest.json as embedded by the generator (no generated_at)
+	// OpenAPI is the resource's OpenAPI document, which a load-balanced
+	// handler serves at GET /openapi.json.
+	OpenAPI []byte
 }
 
 // bareName is the unqualified name of a qualified function name.

@@ -165,6 +165,9 @@ func (s *LoadBalancerServer) buildRoutes() (err error) {
 	if err := add(http.MethodGet, "/manifest", http.HandlerFunc(s.serveManifest)); err != nil {
 		return err
 	}
+	if err := add(http.MethodGet, "/openapi.json", http.HandlerFunc(s.serveOpenAPI)); err != nil {
+		return err
+	}
 	if s.app.Resource != nil && s.app.Resource.IsLive() {
 		if err := add(http.MethodPost, "/execute", http.HandlerFunc(s.serveExecute)); err != nil {
 			return err
@@ -184,7 +187,7 @@ func (s *LoadBalancerServer) buildRoutes() (err error) {
 			return fmt.Errorf("function %s has no method and path: it cannot be a load-balanced route", fn.Name)
 		case fn.Call == nil:
 			return fmt.Errorf("function %s has no Call", fn.Name)
-		case fn.Path == "/ping" || fn.Path == "/manifest" || fn.Path == "/execute":
+		case fn.Path == "/ping" || fn.Path == "/manifest" || fn.Path == "/execute" || fn.Path == "/openapi.json":
 			return fmt.Errorf("function %s: path %s is reserved", fn.Name, fn.Path)
 		}
 		re, err := mux.NewRouter().NewRoute().Path(fn.Path).GetPathRegexp()
@@ -522,6 +525,18 @@ func (s *LoadBalancerServer) serveManifest(w http.ResponseWriter, r *http.Reques
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
+}
+
+// serveOpenAPI answers GET /openapi.json with the document the generator
+// embedded (SPEC section 16).
+func (s *LoadBalancerServer) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	if len(s.app.OpenAPI) == 0 {
+		writeError(w, http.StatusNotFound, "no OpenAPI document is embedded in this handler")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(s.app.OpenAPI)
 }
 
 // serveExecute answers POST /execute on live resources: the envelope

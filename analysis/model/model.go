@@ -42,7 +42,31 @@ type Package struct {
 	Dir       string
 	Resources []*Resource // in source order
 	Functions []*Function // in source order
+	// Docs holds the doc comments of the package's named types, by type
+	// name ("Item"), and of their struct fields, by "Type.Field"
+	// ("Item.Price"), for the descriptions of the OpenAPI documents.
+	// Empty comments are left out.
+	Docs map[string]string
 }
+
+// Docs holds the type and field doc comments of several packages (see
+// Package.Docs), by import path.
+type Docs map[string]map[string]string
+
+// CollectDocs gathers the Docs of pkgs.
+func CollectDocs(pkgs []*Package) Docs {
+	d := make(Docs, len(pkgs))
+	for _, p := range pkgs {
+		if p != nil && len(p.Docs) > 0 {
+			d[p.Path] = p.Docs
+		}
+	}
+	return d
+}
+
+// Lookup returns the doc comment of key ("Type" or "Type.Field") in the
+// package with import path pkg, or "".
+func (d Docs) Lookup(pkg, key string) string { return d[pkg][key] }
 
 // Resource is a package-level variable initialised with a resource literal.
 type Resource struct {
@@ -151,6 +175,9 @@ type Function struct {
 	PkgName   string
 	Name      string // bare name
 	Qualified string // "pkgpath.Name"
+	// Doc is the function's doc comment without its directives
+	// (ast.CommentGroup.Text).
+	Doc string
 	// Pos is the function's name; Line is Pos.Line.
 	Pos token.Position
 	// DirectivePos, ResourcePos, MethodPos and PathPos locate the directive

@@ -25,7 +25,7 @@ func ValidMethod(m string) bool { return slices.Contains(Methods, m) }
 func QueryMethod(m string) bool { return m == "GET" || m == "DELETE" }
 
 // ReservedPaths are served by every load-balanced handler itself.
-var ReservedPaths = []string{"/execute", "/manifest", "/ping"}
+var ReservedPaths = []string{"/execute", "/manifest", "/openapi.json", "/ping"}
 
 // Reserved reports whether path is one of ReservedPaths.
 func Reserved(path string) bool { return slices.Contains(ReservedPaths, path) }

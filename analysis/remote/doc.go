@@ -54,7 +54,8 @@
 //     the router sees (a . or .. segment, a stray %, or outside variables
 //     a character that requests carry percent-encoded, such as é or |)
 //     (fix: prefix /, drop the trailing /, percent-encode such characters).
-//   - reserved-path: /execute, /ping or /manifest (fix: /kebab-name).
+//   - reserved-path: /execute, /ping, /manifest or /openapi.json (fix:
+//     /kebab-name).
 //   - path-param: a path variable without a parameter of its name, bound to
 //     a parameter that is not a string, bool, integer, float or
 //     encoding.TextUnmarshaler, or repeated.

@@ -53,6 +53,7 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 		PkgName:      a.pass.Pkg.Name(),
 		Name:         name,
 		Qualified:    a.pass.Pkg.Path() + "." + name,
+		Doc:          fd.Doc.Text(),
 		Pos:          a.position(fd.Name.Pos()),
 		DirectivePos: a.position(c.Pos()),
 	}

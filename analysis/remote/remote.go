@@ -116,6 +116,11 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, f := range files {
 		a.scanDirectives(f)
 	}
+	for _, f := range files {
+		if !a.isTestFile(f) {
+			CollectDocs(a.pkg, f)
+		}
+	}
 	a.checkFunctions()
 	a.flush()
 	return a.pkg, nil

@@ -69,7 +69,7 @@ var All = []Rule{
 	{RouteOnQueue, Warning, "method or path on a queue resource is ignored"},
 	{BadMethod, Error, "method is not GET, POST, PUT, DELETE or PATCH"},
 	{BadPath, Error, "malformed route path"},
-	{ReservedPath, Error, "/execute, /ping and /manifest are reserved"},
+	{ReservedPath, Error, "/execute, /ping, /manifest and /openapi.json are reserved"},
 	{RouteConflict, Error, "two functions claim the same route on one resource"},
 	{PathParam, Error, "path variable without a bindable parameter, or duplicated"},
 	{QueryParam, Error, "GET/DELETE parameter that is not a scalar or slice of scalars"},

@@ -87,6 +87,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	printWarnings(stderr, changes)
 	fmt.Fprintf(stderr, "✓ Generated %s and manifest\n", count(len(res.Handlers), "handler", "handlers"))
+	if len(res.OpenAPI) > 0 {
+		fmt.Fprintf(stderr, "✓ Generated %s in %s/\n", count(len(res.OpenAPI), "OpenAPI document", "OpenAPI documents"), codegen.OpenAPIDir)
+	}
 	if len(res.Clients) > 0 {
 		fmt.Fprintf(stderr, "✓ Generated %s in %s/\n", count(len(res.Clients), "typed client", "typed clients"), *clientDir)
 	}

@@ -32,8 +32,12 @@ func TestGenerateCheck(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "✓ Generated 4 handlers and manifest") {
 		t.Fatalf("generate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if !strings.Contains(r.stderr, "✓ Generated 3 OpenAPI documents in .flash/openapi/") {
+		t.Errorf("generate does not report the OpenAPI documents:\n%s", r.stderr)
+	}
 	for _, f := range []string{"flash_manifest.json", ".gitignore", "handlers/test-api/main.go",
-		"handlers/jobs/main.go", "handlers/03_05_load_balancer_cpu/main.go", "handlers/03_05_load_balancer_gpu/main.go"} {
+		"handlers/jobs/main.go", "handlers/03_05_load_balancer_cpu/main.go", "handlers/03_05_load_balancer_gpu/main.go",
+		"openapi/test-api.json", "openapi/03_05_load_balancer_cpu.json", "openapi/03_05_load_balancer_gpu.json"} {
 		if _, err := os.Stat(filepath.Join(mod, ".flash", filepath.FromSlash(f))); err != nil {
 			t.Error(err)
 		}
@@ -65,7 +69,8 @@ func TestGenerateCheck(t *testing.T) {
 	os.WriteFile(cpu, []byte(edited), 0o644)
 	r = cgRun(t, mod, nil, "generate", "--check")
 	if r.code != 1 || !strings.Contains(r.stdout, "stale: .flash/flash_manifest.json") ||
-		!strings.Contains(r.stdout, "stale: .flash/handlers/03_05_load_balancer_cpu/main.go") {
+		!strings.Contains(r.stdout, "stale: .flash/handlers/03_05_load_balancer_cpu/main.go") ||
+		!strings.Contains(r.stdout, "stale: .flash/openapi/03_05_load_balancer_cpu.json") {
 		t.Errorf("generate --check after an edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if now, _ := os.ReadFile(manifest); !bytes.Equal(now, before) {

@@ -69,6 +69,9 @@ func TestRunAll(t *testing.T) {
 	h.expect(t, "GET", "/test-api/items/nope", "", 404, `{"error":"item \"nope\" not found"}`)
 	h.expect(t, "POST", "/test-api/execute", `{"function_name":"GetItem","args":["3"]}`, 200, `{"success":true,"result":{"name":"Gizmo"}}`)
 	h.expect(t, "GET", "/test-api/manifest", "", 200, `{"project_name":"quickstart"}`)
+	h.expect(t, "GET", "/test-api/openapi.json", "", 200, `{"openapi":"3.1.0","info":{"title":"test-api"}}`)
+	h.expect(t, "GET", "/03_05_load_balancer_gpu/openapi.json", "", 200, `{"info":{"title":"03_05_load_balancer_gpu"}}`)
+	h.expect(t, "GET", "/jobs/openapi.json", "", 404, "") // queue resources have none
 	h.expect(t, "POST", "/jobs/runsync", `{"input":{"function_name":"Reverse","args":["abc"]}}`, 200,
 		`{"status":"COMPLETED","output":{"success":true,"result":"cba"}}`)
 	h.expect(t, "GET", "/nope/x", "", 404, "")

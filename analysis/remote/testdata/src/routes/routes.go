@@ -152,6 +152,11 @@ func Health() {}
 //flash:remote API method=GET path=/manifest
 func Manifesto() {}
 
+// want +2 `path /openapi.json of DescribeAPI is reserved: every load-balanced handler serves /openapi.json itself`
+//
+//flash:remote API method=GET path=/openapi.json
+func DescribeAPI() {}
+
 // want +2 `path variable {name} of GET /users/{id}/{name} has no parameter of that name in GetUser`
 //
 //flash:remote API method=GET path=/users/{id}/{name}
