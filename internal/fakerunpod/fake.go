@@ -277,7 +277,9 @@ func (s *Server) api(w http.ResponseWriter, method, path string, body []byte) {
 			list = append(list, clone(ep.data))
 		}
 		s.mu.Unlock()
-		sort.Slice(list, func(i, j int) bool { return list[i]["createdAt"].(string)+list[i]["id"].(string) < list[j]["createdAt"].(string)+list[j]["id"].(string) })
+		sort.Slice(list, func(i, j int) bool {
+			return list[i]["createdAt"].(string)+list[i]["id"].(string) < list[j]["createdAt"].(string)+list[j]["id"].(string)
+		})
 		reply(w, http.StatusOK, map[string]any{"endpoints": list})
 	case idPattern.MatchString(path):
 		id := idPattern.FindStringSubmatch(path)[1]

@@ -11,11 +11,14 @@ apt_install() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	echo "installing ${missing[*]} (apt-get)" >&2
+	# flock: several installers (or test runs) may start at once; apt takes
+	# its own locks and fails instead of waiting for them.
 	if [ -z "$apt_updated" ]; then
-		$SUDO apt-get update -qq >/dev/null
+		$SUDO flock /tmp/flash-lsp-apt.lock apt-get update -qq >/dev/null
 		apt_updated=1
 	fi
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive $SUDO flock /tmp/flash-lsp-apt.lock \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # npm_ci DIR: npm ci in DIR when node_modules is missing or older than the lockfile.
