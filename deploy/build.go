@@ -55,7 +55,9 @@ type BuildOptions struct {
 // resource as a literal holding only what the runtime reads (Name,
 // Mothership). Config reaches RunPod through the API, not the image, so a
 // config edit (a WorkersMax) leaves every image, and its digest, unchanged:
-// the plan says `update: workersMax`, not `image` everywhere.
+// the plan says `update: workersMax`, not `image` everywhere. The Go build
+// id, a hash of the inputs' files rather than of what was linked, is left
+// empty for the same reason.
 func BuildImages(ctx context.Context, p *codegen.Project, res *codegen.Result, opts BuildOptions) (map[string]*Built, error) {
 	if opts.Target.GOOS == "" {
 		opts.Target = codegen.DefaultTarget
@@ -134,7 +136,7 @@ func buildOne(ctx context.Context, root, srcRoot, module string, r *model.Resour
 	}
 	bin := filepath.Join(dir, "handler")
 	pkg := "./" + path.Join(BuildDir, r.Dir())
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=", "-o", bin, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), opts.Target.Env()...)
 	var msg bytes.Buffer
