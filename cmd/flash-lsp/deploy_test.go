@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -440,4 +441,137 @@ func (d *deployEnv) removeJobs(t *testing.T) {
 		t.Fatal("res.go has no Jobs")
 	}
 	os.WriteFile(p, data[:i], 0o644)
+}
+
+// withEnv returns d's environment with some variables replaced.
+func (d *deployEnv) withEnv(kv ...string) *deployEnv {
+	c := *d
+	c.env = append([]string(nil), d.env...)
+	for _, s := range kv {
+		k, _, _ := strings.Cut(s, "=")
+		c.env = slices.DeleteFunc(c.env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		c.env = append(c.env, s)
+	}
+	return &c
+}
+
+func countRequests(reqs []fakerunpod.Request, method, path string) int {
+	n := 0
+	for _, r := range reqs {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDeployUsage(t *testing.T) {
+	d := newDeployEnv(t)
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"RUNPOD_API_KEY="}, []string{"deploy", "--yes"}, "RUNPOD_API_KEY is not set"},
+		{[]string{"FLASH_REGISTRY="}, []string{"deploy", "--yes"}, "no registry"},
+		{nil, []string{"deploy", "--plan", "nosuch"}, `unknown resource "nosuch"`},
+		{nil, []string{"deploy", "--plan", "--format", "yaml"}, "want text or json"},
+		{nil, []string{"undeploy"}, "or pass --all"},
+		{nil, []string{"undeploy", "test-api"}, `resource "test-api" is not deployed`},
+	} {
+		r := d.withEnv(c.env...).run(t, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v %v: exit %d, want 2 with %q\n%s", c.env, c.args, r.code, c.want, r.stderr)
+		}
+	}
+	if n := len(d.fake.Requests()); n != 0 {
+		t.Errorf("usage errors made %d API calls", n)
+	}
+}
+
+func TestDeployFaults(t *testing.T) {
+	d := newDeployEnv(t)
+	fake := d.fake
+
+	// 401: RunPod rejects the key; nothing is created and the state says so.
+	r := d.withEnv("RUNPOD_API_KEY=wrong").run(t, "deploy", "--yes", "--wait", "0")
+	mustCode(t, r, 1, "deploy with a rejected key")
+	if !strings.Contains(r.stderr, "resource 03_05_load_balancer_cpu: create endpoint: POST /serverless: RunPod rejected the API key") || strings.Contains(r.stderr, "wrong") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if len(fake.Endpoints()) != 0 || len(d.checkState(t).Resources) != 0 {
+		t.Fatalf("after a 401: %d endpoints, state %+v", len(fake.Endpoints()), d.checkState(t).Resources)
+	}
+
+	// A registry that rejects the push: the deploy stops before RunPod.
+	fake.ResetRequests()
+	r = d.withEnv("DOCKER_CONFIG="+dockerConfig(t, d.reg.host, d.reg.user, "not-the-password"), "FLASH_REGISTRY="+d.reg.host+"/other").
+		run(t, "deploy", "--yes", "--wait", "0")
+	mustCode(t, r, 1, "deploy to a registry that rejects the push")
+	if !strings.Contains(r.stderr, ": push image: ") || len(fake.Mutations()) != 0 {
+		t.Fatalf("push rejected: stderr\n%s\nmutations %v", r.stderr, fake.Mutations())
+	}
+
+	// 422: the problem's errors are listed; what was created before stays
+	// recorded.
+	d.edit(t, "res/res.go", "IdleTimeout: 60,", "IdleTimeout: 4000,")
+	r = d.run(t, "deploy", "--yes", "--wait", "0")
+	mustCode(t, r, 1, "deploy with a config RunPod rejects")
+	if !strings.Contains(r.stderr, "resource 03_05_load_balancer_gpu: create endpoint: POST /serverless: RunPod rejected the request: Request validation failed.: body.workers.idleTimeout: out of range") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	st := d.checkState(t)
+	if len(st.Resources) != 1 || st.Resources["03_05_load_balancer_cpu"] == nil || len(fake.Endpoints()) != 1 {
+		t.Fatalf("after a 422: state %v, %d endpoints", st.Names(), len(fake.Endpoints()))
+	}
+	d.edit(t, "res/res.go", "IdleTimeout: 4000,", "IdleTimeout: 60,")
+
+	// 429 with Retry-After, and 5xx then success: retried, and done.
+	fake.ResetRequests()
+	fake.AddFault(fakerunpod.Fault{Method: "POST", Path: "/serverless", Status: 429, RetryAfter: 1})
+	fake.AddFault(fakerunpod.Fault{Method: "PATCH", Path: "/serverless/", Status: 503, Times: 2})
+	start := time.Now()
+	r = d.run(t, "deploy", "--yes", "--wait", "60s")
+	mustCode(t, r, 0, "deploy through 429 and 503")
+	reqs := fake.Requests()
+	if n := countRequests(reqs, "POST", "/serverless"); n != 4 {
+		t.Errorf("%d creates sent, want 4 (3 endpoints, one 429 retried)", n)
+	}
+	if time.Since(start) < time.Second {
+		t.Error("the 429's Retry-After was not honoured")
+	}
+	if len(fake.Endpoints()) != 4 || fake.Creates() != 4 {
+		t.Fatalf("%d endpoints, %d creates; want 4 and 4", len(fake.Endpoints()), fake.Creates())
+	}
+
+	// A connection dropped mid-deploy: the create is applied but its answer
+	// lost, and the endpoint list cannot be read either; the deploy stops,
+	// and the next one resumes without a duplicate.
+	r = d.run(t, "undeploy", "--all", "--yes")
+	mustCode(t, r, 0, "undeploy --all")
+	before := fake.Creates()
+	fake.AddFault(fakerunpod.Fault{Method: "POST", Path: "/serverless", Drop: true, AfterApply: true})
+	fake.AddFault(fakerunpod.Fault{Method: "GET", Path: "/serverless", Drop: true, Times: 5})
+	r = d.run(t, "deploy", "--yes", "--wait", "0")
+	mustCode(t, r, 1, "deploy with a dropped connection")
+	if !strings.Contains(r.stderr, "run deploy again to resume") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	st = d.checkState(t)
+	if rs := st.Resources["03_05_load_balancer_cpu"]; rs == nil || !rs.PendingCreate || len(fake.Endpoints()) != 1 {
+		t.Fatalf("after the drop: state %+v, %d endpoints", rs, len(fake.Endpoints()))
+	}
+	r = d.run(t, "deploy", "--yes", "--wait", "60s")
+	mustCode(t, r, 0, "resumed deploy")
+	if !strings.Contains(r.stderr, "created by an interrupted deploy") {
+		t.Errorf("the resumed deploy did not adopt the endpoint:\n%s", r.stderr)
+	}
+	if got := fake.Creates() - before; got != 4 || len(fake.Endpoints()) != 4 {
+		t.Fatalf("resumed deploy: %d creates, %d endpoints; want 4 and 4 (no duplicate)", got, len(fake.Endpoints()))
+	}
+	for name, rs := range d.checkState(t).Resources {
+		if rs.PendingCreate || fake.Endpoints()[rs.EndpointID] == nil {
+			t.Errorf("%s: state %+v does not match RunPod", name, rs)
+		}
+	}
 }
