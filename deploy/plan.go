@@ -107,6 +107,7 @@ func MakePlan(in PlanInput) *Plan {
 		sort.Strings(changes)
 		if len(changes) == 0 {
 			s.Action = Unchanged
+			changes = []string{}
 		}
 		s.Changes = changes
 	}
