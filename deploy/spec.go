@@ -363,3 +363,27 @@ func (r *Resource) Update(changed []string) *runpod.UpdateEndpoint {
 
 // String names r for messages.
 func (r *Resource) String() string { return fmt.Sprintf("%s (%s)", r.Name, r.ResourceType) }
+
+// ResourceOf describes a resource of the analysis model the way Resources
+// describes a manifest entry, for the language server, which has the model
+// but no manifest.
+func ResourceOf(r *model.Resource) (*Resource, error) {
+	hash, err := codegen.ConfigHash(r)
+	if err != nil {
+		return nil, err
+	}
+	out := &Resource{Name: r.Name, Dir: r.Dir(), ResourceType: r.ResourceType(), Type: runpod.TypeQueue, CPU: r.CPU(),
+		Mothership: r.Mothership(), ConfigHash: hash, Config: map[string]any{}}
+	if r.LoadBalanced() {
+		out.Type = runpod.TypeLoadBalancer
+	}
+	for _, s := range r.Config {
+		if s.Value != nil && s.Key != "" && s.Key != "is_mothership" {
+			out.Config[s.Key] = s.Value
+		}
+	}
+	if out.Mothership {
+		out.Config["is_mothership"] = true
+	}
+	return out, nil
+}
