@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -219,4 +220,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A --base image keeps its layers and env; the handler layer goes on top.
+func TestBuildOnBase(t *testing.T) {
+	bin := buildBinary(t)
+	base, err := image.Build(image.Spec{Binary: bin, Manifest: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := base.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Config.Env = append(cf.Config.Env, "BASE_VAR=1")
+	base, _ = mutate.ConfigFile(base, cf)
+	img, err := image.Build(image.Spec{Binary: bin, Manifest: []byte(`{"x":1}`), Base: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, _ := base.Layers()
+	il, _ := img.Layers()
+	if len(il) != len(bl)+1 {
+		t.Errorf("%d layers on a base of %d, want one more", len(il), len(bl))
+	}
+	got, _ := img.ConfigFile()
+	if !contains(got.Config.Env, "BASE_VAR=1") || !contains(got.Config.Env, "FLASH_MANIFEST_PATH="+image.ManifestPath) {
+		t.Errorf("env = %v", got.Config.Env)
+	}
 }
