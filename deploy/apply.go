@@ -135,16 +135,13 @@ func (a *applier) run(ctx context.Context, plan *Plan) error {
 	// 4. Updates and wiring: now that every id is known, one PATCH per
 	// endpoint with its changed config, its new image and its env when
 	// the wiring changed.
-	updated := 0
 	for _, s := range plan.Steps {
 		if s.Resource == nil {
 			continue
 		}
-		n, err := a.update(ctx, s, w)
-		if err != nil {
+		if err := a.update(ctx, s, w); err != nil {
 			return err
 		}
-		updated += n
 	}
 
 	// 5. Health.
@@ -231,13 +228,12 @@ func (a *applier) create(ctx context.Context, s *Step, w Wiring) error {
 	return a.save(s.Name, "create endpoint")
 }
 
-// update sends the PATCH that s needs once every id is known; it returns
-// how many calls it made.
-func (a *applier) update(ctx context.Context, s *Step, w Wiring) (int, error) {
+// update sends the PATCH that s needs once every id is known.
+func (a *applier) update(ctx context.Context, s *Step, w Wiring) error {
 	r := s.Resource
 	cur := a.st.Resources[s.Name]
 	if cur == nil || cur.EndpointID == "" {
-		return 0, nil // not deployed (an earlier step failed)
+		return nil // not deployed (an earlier step failed)
 	}
 	var keys []string
 	u := &runpod.UpdateEndpoint{}
@@ -253,13 +249,13 @@ func (a *applier) update(ctx context.Context, s *Step, w Wiring) (int, error) {
 		u.Env = env
 	}
 	if u.Empty() && cur.ConfigHash == r.ConfigHash {
-		return 0, nil
+		return nil
 	}
 	next := *cur
 	if !u.Empty() {
 		ep, err := a.opts.Client.UpdateEndpoint(ctx, cur.EndpointID, u)
 		if err != nil {
-			return 0, &StepError{s.Name, "update endpoint " + cur.EndpointID, err}
+			return &StepError{s.Name, "update endpoint " + cur.EndpointID, err}
 		}
 		next.RequestURLs = ep.RequestURLs
 		var what []string
@@ -281,13 +277,7 @@ func (a *applier) update(ctx context.Context, s *Step, w Wiring) (int, error) {
 		next.EnvHash = EnvHash(env)
 	}
 	a.st.Resources[s.Name] = &next
-	if err := a.save(s.Name, "update endpoint"); err != nil {
-		return 0, err
-	}
-	if u.Empty() {
-		return 0, nil
-	}
-	return 1, nil
+	return a.save(s.Name, "update endpoint")
 }
 
 // jsonConfig is a config as the state file keeps it (plain JSON values).
