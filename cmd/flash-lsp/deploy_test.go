@@ -574,4 +574,16 @@ func TestDeployFaults(t *testing.T) {
 			t.Errorf("%s: state %+v does not match RunPod", name, rs)
 		}
 	}
+
+	// A queue endpoint with a warm worker is waited for through its health
+	// URL until a worker is ready.
+	d.edit(t, "res/res.go", "Name:        \"jobs\",\n", "Name:        \"jobs\",\n\tWorkersMin:  1,\n")
+	r = d.run(t, "deploy", "--yes", "--wait", "60s")
+	mustCode(t, r, 0, "deploy of a warm queue")
+	// Jobs is a pointer to a literal holding a map: its package initialises
+	// it at run time, so every handler importing package res has new code
+	// too, and says so (image).
+	if !regexp.MustCompile(`(?m)^update jobs: (image, )?workersMin$`).MatchString(r.stdout) || !strings.Contains(r.stderr, "✓ jobs is healthy") {
+		t.Errorf("warm queue:\n%s\n%s", r.stdout, r.stderr)
+	}
 }

@@ -491,6 +491,8 @@ func (s *Server) update(w http.ResponseWriter, id string, body []byte) {
 	s.mu.Unlock()
 	if release {
 		s.release(ep) // image or env changes roll out as a new release
+	} else if _, ok := in["workers"]; ok {
+		s.scale(ep) // a raised minimum starts a worker
 	}
 	reply(w, http.StatusOK, clone(data))
 }
@@ -619,6 +621,16 @@ func (s *Server) release(ep *endpoint) {
 		return
 	}
 	wk, _ := data["workers"].(map[string]any)
+	if n, _ := wk["min"].(float64); n >= 1 {
+		s.worker(ep)
+	}
+}
+
+// scale starts the endpoint's worker when its minimum asks for one.
+func (s *Server) scale(ep *endpoint) {
+	s.mu.Lock()
+	wk, _ := clone(ep.data)["workers"].(map[string]any)
+	s.mu.Unlock()
 	if n, _ := wk["min"].(float64); n >= 1 {
 		s.worker(ep)
 	}
