@@ -361,9 +361,3 @@ func redact(err error) error {
 	}
 	return err
 }
-
-// Raw sends a call with an arbitrary body, for checks of the API's
-// validation; out is discarded.
-func (c *Client) Raw(ctx context.Context, method, path string, body any) error {
-	return c.do(ctx, method, path, body, nil, nil)
-}
