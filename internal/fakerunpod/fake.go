@@ -264,7 +264,10 @@ func reply(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-var idPattern = regexp.MustCompile(`^/serverless/([^/]+)$`)
+var (
+	idPattern   = regexp.MustCompile(`^/serverless/([^/]+)$`)
+	portPattern = regexp.MustCompile(`^\d+/(http|tcp)$`)
+)
 
 func (s *Server) api(w http.ResponseWriter, method, path string, body []byte) {
 	switch {
@@ -547,7 +550,7 @@ func validate(in map[string]any, typ string) []string {
 	}
 	if ports, ok := in["ports"].([]any); ok {
 		for _, p := range ports {
-			if s, _ := p.(string); !regexp.MustCompile(`^\d+/(http|tcp)$`).MatchString(s) {
+			if s, _ := p.(string); !portPattern.MatchString(s) {
 				errs = append(errs, fmt.Sprintf("body.ports: %v is not port/protocol", p))
 			}
 		}
