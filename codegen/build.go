@@ -90,7 +90,7 @@ func compileSource(ctx context.Context, res *Result, rel string, src []byte, out
 		return err
 	}
 	defer lk.Unlock()
-	if err := checkBuildDir(res.Root, rel); err != nil {
+	if err := CheckBuildDir(res.Root, rel); err != nil {
 		return err
 	}
 	srcDir := res.abs(rel)
@@ -157,7 +157,7 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	} else if err := opts.Lock.held(res.Root); err != nil {
 		return nil, err
 	}
-	if err := checkBuildDir(res.Root, path.Join(BuildDir, "bin")); err != nil {
+	if err := CheckBuildDir(res.Root, path.Join(BuildDir, "bin")); err != nil {
 		return nil, err
 	}
 	dest := res.abs(path.Join(FlashDir, opts.Archive))

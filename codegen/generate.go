@@ -218,7 +218,15 @@ func openAPIDocument(r *model.Resource, fns []*model.Function, docs model.Docs) 
 	if err != nil {
 		return nil, err
 	}
-	return openapi.Document(openapi.Input{Resource: r, Functions: fns, Version: hash[:min(12, len(hash))], Docs: docs})
+	return OpenAPIDocument(r, fns, docs, hash[:min(12, len(hash))])
+}
+
+// OpenAPIDocument renders the OpenAPI document of a load-balanced resource
+// with the given info.version. Generate uses the start of the config_hash;
+// deploy, whose images must not change when only scaling settings do, uses a
+// hash of the document itself.
+func OpenAPIDocument(r *model.Resource, fns []*model.Function, docs model.Docs, version string) ([]byte, error) {
+	return openapi.Document(openapi.Input{Resource: r, Functions: fns, Version: version, Docs: docs})
 }
 
 // selectProject returns the resources that get a handler, sorted by name,

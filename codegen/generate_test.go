@@ -293,3 +293,45 @@ func TestResultResource(t *testing.T) {
 		t.Errorf("ResourceList = %q", got)
 	}
 }
+
+// The deployment settings of SPEC 17.1 reach the manifest under their keys
+// and count in config_hash.
+func TestManifestDeploySettings(t *testing.T) {
+	p := testProject(t.TempDir())
+	api := p.Resources[1]
+	before, _ := ConfigHash(api)
+	api.Config = append(api.Config,
+		model.Setting{Field: "DiskGB", Key: "diskGb", Value: int64(20)},
+		model.Setting{Field: "Timeout", Key: "timeout", Value: int64(600000)},
+		model.Setting{Field: "FlashBoot", Key: "flashboot", Value: "FLASHBOOT"},
+		model.Setting{Field: "DataCenters", Key: "dataCenterIds", Value: []string{"EU-RO-1"}},
+		model.Setting{Field: "NetworkVolumes", Key: "networkVolumes", Value: []string{"vol1"}},
+		model.Setting{Field: "Registry", Key: "registry", Value: "reg1"},
+	)
+	after, _ := ConfigHash(api)
+	if before == after {
+		t.Error("config_hash did not change with the deployment settings")
+	}
+	res, err := Generate(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := res.Manifest.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Resources map[string]map[string]any `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	got := m.Resources["test-api"]
+	for key, want := range map[string]string{"diskGb": "20", "timeout": "600000", "flashboot": `"FLASHBOOT"`,
+		"dataCenterIds": `["EU-RO-1"]`, "networkVolumes": `["vol1"]`, "registry": `"reg1"`} {
+		data, _ := json.Marshal(got[key])
+		if string(data) != want {
+			t.Errorf("manifest %s = %s, want %s", key, data, want)
+		}
+	}
+}

@@ -40,9 +40,6 @@ const FlashDir = ".flash"
 // module root.
 const LockFile = ".flash/.lock"
 
-// OpenAPIDir holds the OpenAPI documents, .flash/openapi/<dir>.json.
-const OpenAPIDir = ".flash/openapi"
-
 // LockTimeout is how long a writer waits for another to finish.
 const LockTimeout = 30 * time.Second
 
@@ -635,9 +632,10 @@ func WriteFlashFile(root, rel string, data []byte) error {
 	return lk.WriteFile(rel, data)
 }
 
-// checkBuildDir checks .flash and .flash/.build (and rel below it) before
-// build or run writes or deletes there.
-func checkBuildDir(root, rel string) error {
+// CheckBuildDir checks .flash and .flash/.build (and rel below it) before
+// build, run or deploy writes or deletes there: a symbolic link on the way is
+// a *SymlinkError. Call it holding the lock.
+func CheckBuildDir(root, rel string) error {
 	c := newDirChecker(root)
 	if err := c.check(BuildDir); err != nil {
 		return err

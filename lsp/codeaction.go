@@ -144,7 +144,7 @@ func (s *Server) workspaceEdit(snap *cache.Snapshot, fix cache.Fix) *protocol.Wo
 	return &protocol.WorkspaceEdit{DocumentChanges: edits}
 }
 
-// executeCommand runs flash.generate.
+// executeCommand runs flash.generate and flash.deployPlan.
 func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, error) {
 	var params struct {
 		Command   string            `json:"command"`
@@ -152,6 +152,9 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 	}
 	if err := decode(raw, &params); err != nil {
 		return nil, err
+	}
+	if params.Command == deployPlanCommand {
+		return s.deployPlan(ctx, params.Arguments)
 	}
 	if params.Command != generateCommand {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q", params.Command)

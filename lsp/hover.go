@@ -29,6 +29,9 @@ func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
 		if h := clientHover(dc); h != nil {
 			return h, nil
 		}
+		if h := deployHover(dc); h != nil {
+			return h, nil
+		}
 		return nil, nil
 	}
 	if dc.off < da.start {

@@ -750,7 +750,7 @@ func TestInitializeCapabilities(t *testing.T) {
 	caps, _ := json.Marshal(res["capabilities"])
 	for _, want := range []string{
 		`"change":1`, `"codeActionKinds":["quickfix","source.generate.flash"]`,
-		`"executeCommandProvider":{"commands":["flash.generate"]}`, `"hoverProvider":true`,
+		`"executeCommandProvider":{"commands":["flash.generate","flash.deployPlan"]}`, `"hoverProvider":true`,
 		`"triggerCharacters":[" ","="]`, `"definitionProvider":true`, `"workspaceSymbolProvider":true`,
 	} {
 		if !strings.Contains(string(caps), want) {

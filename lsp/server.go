@@ -212,7 +212,7 @@ func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			CodeActionProvider: &protocol.CodeActionOptions{
 				CodeActionKinds: []protocol.CodeActionKind{protocol.QuickFix, generateKind},
 			},
-			ExecuteCommandProvider: &protocol.ExecuteCommandOptions{Commands: []string{generateCommand}},
+			ExecuteCommandProvider: &protocol.ExecuteCommandOptions{Commands: []string{generateCommand, deployPlanCommand}},
 			HoverProvider:          true,
 			CompletionProvider: &protocol.CompletionOptions{
 				TriggerCharacters: []string{" ", "="},

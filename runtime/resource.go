@@ -36,6 +36,22 @@ type Config struct {
 	// Mothership marks the load-balanced resource that serves the app's
 	// manifest at /manifest [is_mothership].
 	Mothership bool
+	// DiskGB is the container disk size of each worker, in GB [diskGb].
+	DiskGB int
+	// Timeout is the execution timeout of a request, in milliseconds
+	// [timeout].
+	Timeout int
+	// FlashBoot is OFF, FLASHBOOT or PRIORITY_FLASHBOOT [flashboot].
+	FlashBoot string
+	// DataCenters lists the data centers workers may run in
+	// [dataCenterIds].
+	DataCenters []string
+	// NetworkVolumes lists the network volumes attached to workers
+	// [networkVolumes].
+	NetworkVolumes []string
+	// Registry is the id of a RunPod registry credential used to pull the
+	// endpoint's image from a private registry [registry].
+	Registry string
 }
 
 // Resource is implemented by the eight resource types.

@@ -102,6 +102,9 @@ func (r *Resource) ResourceType() string { return r.Kind.ResourceType() }
 // LoadBalanced reports whether the resource serves HTTP routes.
 func (r *Resource) LoadBalanced() bool { return r.Kind.IsLoadBalanced() }
 
+// CPU reports whether the resource runs on CPU workers (the CPU* types).
+func (r *Resource) CPU() bool { return strings.HasPrefix(r.Type, "CPU") }
+
 // Live reports whether the resource is a live resource (POST /execute on).
 func (r *Resource) Live() bool { return r.Kind.IsLive() }
 
@@ -167,7 +170,17 @@ var ConfigKeys = map[string]string{
 	"ScalerValue": "scalerValue",
 	"Env":         "env",
 	"Mothership":  "is_mothership",
+	// Deployment settings (SPEC 17.1).
+	"DiskGB":         "diskGb",
+	"Timeout":        "timeout",
+	"FlashBoot":      "flashboot",
+	"DataCenters":    "dataCenterIds",
+	"NetworkVolumes": "networkVolumes",
+	"Registry":       "registry",
 }
+
+// FlashBootModes are the accepted FlashBoot values.
+var FlashBootModes = []string{"OFF", "FLASHBOOT", "PRIORITY_FLASHBOOT"}
 
 // Function is a function carrying a //flash:remote directive.
 type Function struct {

@@ -72,8 +72,11 @@
 //   - resource-config: on a resource literal, a missing, empty or
 //     non-constant Name, a non-constant field, WorkersMin > WorkersMax,
 //     negative counts, a ScalerType other than QUEUE_DELAY and
-//     REQUEST_COUNT, QUEUE_DELAY on a load-balanced resource, and
-//     Mothership on a queue resource.
+//     REQUEST_COUNT, QUEUE_DELAY on a load-balanced resource, Mothership on
+//     a queue resource, a FlashBoot other than OFF, FLASHBOOT and
+//     PRIORITY_FLASHBOOT, an empty DataCenters or NetworkVolumes id, a
+//     Registry that is not a credential id, and GPU settings on a CPU type
+//     (or Instances on a GPU type), which a deploy could not map.
 //
 // Rules that need the whole module (route-conflict, duplicate-resource,
 // ambiguous-function, and at most one Mothership) are not reported here: the

@@ -121,9 +121,9 @@ func (f *ResourceFact) resource(pkgPath, pkgName, varName string) *model.Resourc
 // settingValue picks the value of fs by the type of its Config field.
 func settingValue(fs FactSetting) any {
 	switch fs.Field {
-	case "Name", "ImageName", "ScalerType":
+	case "Name", "ImageName", "ScalerType", "FlashBoot", "Registry":
 		return fs.Str
-	case "GPUs", "Instances":
+	case "GPUs", "Instances", "DataCenters", "NetworkVolumes":
 		if fs.List == nil {
 			return []string{}
 		}

@@ -172,7 +172,7 @@ func compositeLit(e ast.Expr) *ast.CompositeLit {
 // constant.
 func (a *analyzer) constValue(field string, e ast.Expr) any {
 	switch field {
-	case "GPUs", "Instances":
+	case "GPUs", "Instances", "DataCenters", "NetworkVolumes":
 		if a.isNil(e) {
 			return []string{}
 		}
@@ -218,7 +218,7 @@ func (a *analyzer) constValue(field string, e ast.Expr) any {
 	}
 	// The kind must match the field's type; a mismatch is a compile error.
 	switch kind := tv.Value.Kind(); field {
-	case "Name", "ImageName", "ScalerType":
+	case "Name", "ImageName", "ScalerType", "FlashBoot", "Registry":
 		if kind == constant.String {
 			return constant.StringVal(tv.Value)
 		}
@@ -303,9 +303,28 @@ func (a *analyzer) checkConfig(lr *localResource) {
 			if s.Value == "" {
 				bad(e, "Name must not be empty")
 			}
-		case "GPUCount", "WorkersMin", "WorkersMax", "IdleTimeout", "ScalerValue":
+		case "GPUCount", "WorkersMin", "WorkersMax", "IdleTimeout", "ScalerValue", "DiskGB", "Timeout":
 			if v, _ := s.Value.(int64); v < 0 {
 				bad(e, "%s must not be negative (%d)", s.Field, v)
+			}
+			if v, _ := s.Value.(int64); s.Field == "GPUCount" && v > 0 && r.CPU() {
+				bad(e, "GPUCount does not apply to CPU resource %s (%s): CPU workers have no GPUs", r.Var, r.Type)
+			}
+		case "GPUs":
+			if len(s.Value.([]string)) > 0 && r.CPU() {
+				bad(e, "GPUs does not apply to CPU resource %s (%s): use Instances", r.Var, r.Type)
+			}
+		case "Instances":
+			if len(s.Value.([]string)) > 0 && !r.CPU() {
+				bad(e, "Instances does not apply to GPU resource %s (%s): use GPUs, or a CPU type", r.Var, r.Type)
+			}
+		case "FlashBoot":
+			if v, _ := s.Value.(string); v != "" && !slices.Contains(model.FlashBootModes, v) {
+				bad(e, "FlashBoot %q is not one of %s", v, strings.Join(model.FlashBootModes, ", "))
+			}
+		case "Registry":
+			if v, _ := s.Value.(string); strings.TrimSpace(v) != v || strings.ContainsAny(v, "/ ") {
+				bad(e, "Registry %q is not a RunPod registry credential id", v)
 			}
 		case "ScalerType":
 			switch v, _ := s.Value.(string); {
@@ -313,6 +332,13 @@ func (a *analyzer) checkConfig(lr *localResource) {
 				bad(e, "ScalerType %q is not QUEUE_DELAY or REQUEST_COUNT", v)
 			case v == "QUEUE_DELAY" && r.LoadBalanced():
 				bad(e, "ScalerType QUEUE_DELAY does not apply to load-balanced %s: use REQUEST_COUNT", r.Type)
+			}
+		case "DataCenters", "NetworkVolumes":
+			for _, v := range s.Value.([]string) {
+				if strings.TrimSpace(v) == "" {
+					bad(e, "%s must not contain an empty id", s.Field)
+					break
+				}
 			}
 		case "Mothership":
 			if s.Value == true && !r.LoadBalanced() {

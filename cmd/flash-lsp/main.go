@@ -7,6 +7,7 @@
 //	flash-lsp generate [flags]
 //	flash-lsp build [flags]
 //	flash-lsp run [flags] RESOURCE | --all
+//	flash-lsp deploy | status | undeploy [flags]
 //	flash-lsp version
 //
 // The same binary is a `go vet -vettool`: vet's own arguments are recognised
@@ -37,6 +38,9 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"generate": runGenerate,
 	"build":    runBuild,
 	"run":      runRun,
+	"deploy":   runDeploy,
+	"status":   runStatus,
+	"undeploy": runUndeploy,
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -97,6 +101,10 @@ func usage(w io.Writer) {
   flash-lsp generate [-C dir] [--check] [--client-dir flashclient | --no-client]
   flash-lsp build [-C dir] [-o name] [--keep-build] [--goos linux --goarch amd64]
   flash-lsp run [-C dir] RESOURCE [--port 8000] | --all [--port 8888]
+  flash-lsp deploy [-C dir] [--plan [--format text|json]] [--registry REGISTRY] [--base IMAGE]
+                   [--api-key-secret NAME] [--wait DURATION] [--yes] [RESOURCE...]
+  flash-lsp undeploy [-C dir] [--yes] [RESOURCE... | --all]
+  flash-lsp status [-C dir] [--format text|json]
   flash-lsp version
 `)
 }

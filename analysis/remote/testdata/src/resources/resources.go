@@ -51,7 +51,7 @@ var NotLiteral = runtime.Serverless(runtime.Config{Name: "x"}) // want NotLitera
 
 var Declared runtime.CPUServerless // want Declared:`resource CPUServerless "" \(not a literal\)`
 
-var Positional = runtime.CPUServerless{"positional", "image", nil, 0, nil, 0, 3, 0, "", 0, nil, false} // want Positional:`resource CPUServerless "positional"`
+var Positional = runtime.CPUServerless{"positional", "image", nil, 0, nil, 0, 3, 0, "", 0, nil, false, 0, 0, "", nil, nil, ""} // want Positional:`resource CPUServerless "positional"`
 
 var Plain = 3
 
@@ -132,3 +132,21 @@ func UsesPositional(x int) {}
 //
 //flash:remote res.Web path=/web
 func UsesWeb() {}
+
+// Deployment settings (SPEC 17.1): values, and the settings against the type.
+
+var Deploy = runtime.LoadBalancer{Name: "deploy", DiskGB: 20, Timeout: 600000, FlashBoot: "FLASHBOOT", DataCenters: []string{"EU-RO-1"}, NetworkVolumes: []string{"vol1"}, Registry: "reg123"} // want Deploy:`resource LoadBalancer "deploy"`
+
+var BadDeploy = runtime.CPUServerless{ // want BadDeploy:`resource CPUServerless "bad-deploy"`
+	Name:           "bad-deploy",
+	DiskGB:         -1,                      // want `resource BadDeploy: DiskGB must not be negative \(-1\)`
+	Timeout:        -2,                      // want `resource BadDeploy: Timeout must not be negative \(-2\)`
+	FlashBoot:      "ON",                    // want `resource BadDeploy: FlashBoot "ON" is not one of OFF, FLASHBOOT, PRIORITY_FLASHBOOT`
+	DataCenters:    []string{"EU-RO-1", ""}, // want `resource BadDeploy: DataCenters must not contain an empty id`
+	Registry:       "my registry",           // want `resource BadDeploy: Registry "my registry" is not a RunPod registry credential id`
+	GPUs:           []string{"ADA_24"},      // want `resource BadDeploy: GPUs does not apply to CPU resource BadDeploy \(CPUServerless\): use Instances`
+	GPUCount:       1,                       // want `resource BadDeploy: GPUCount does not apply to CPU resource BadDeploy`
+	NetworkVolumes: nil,
+}
+
+var GPUInstances = runtime.Serverless{Name: "gi", Instances: []string{"cpu3c-2-4"}} // want `resource GPUInstances: Instances does not apply to GPU resource GPUInstances \(Serverless\): use GPUs, or a CPU type` GPUInstances:`resource Serverless "gi"`

@@ -31,6 +31,14 @@ type Config struct {
 	// Mothership marks the load-balanced resource that serves the app's
 	// manifest at /manifest [is_mothership].
 	Mothership bool
+	// Deployment settings [diskGb], [timeout], [flashboot],
+	// [dataCenterIds], [networkVolumes], [registry].
+	DiskGB         int
+	Timeout        int
+	FlashBoot      string
+	DataCenters    []string
+	NetworkVolumes []string
+	Registry       string
 }
 
 // Resource is implemented by the eight resource types.

@@ -1,0 +1,168 @@
+package runpod_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flash-lsp/flash-lsp/deploy/runpod"
+	"github.com/flash-lsp/flash-lsp/internal/fakerunpod"
+)
+
+func newClient(t *testing.T) (*runpod.Client, *fakerunpod.Server) {
+	fake := fakerunpod.Start(t, "key-1")
+	c := &runpod.Client{BaseURL: fake.URL, APIKey: "key-1", HTTP: fakerunpod.LoopbackClient(),
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }}
+	return c, fake
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func lbRequest(name string) *runpod.CreateEndpoint {
+	return &runpod.CreateEndpoint{Name: name, Type: runpod.TypeLoadBalancer, Image: "127.0.0.1:1/x:sha-1",
+		Env: map[string]string{"PORT": "80", "PORT_HEALTH": "80"}, Ports: []string{"80/http"},
+		GPU:     &runpod.GPU{Pools: []string{"ADA_24"}, Count: 1},
+		Workers: &runpod.Workers{Min: ptr(0), Max: ptr(3)},
+		Scaling: runpod.Scaling{Type: runpod.ScalerRequestCount, RequestCount: ptr(4)}}
+}
+
+func TestEndpointLifecycle(t *testing.T) {
+	c, fake := newClient(t)
+	ctx := context.Background()
+	ep, err := c.CreateEndpoint(ctx, lbRequest("api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.ID == "" || ep.Type != runpod.TypeLoadBalancer || ep.RequestURLs.Health == "" || ep.RequestURLs.Base == "" {
+		t.Fatalf("created endpoint = %+v", ep)
+	}
+	got, err := c.GetEndpoint(ctx, ep.ID)
+	if err != nil || got.Name != "api" || *got.Workers.Max != 3 {
+		t.Fatalf("get = %+v, %v", got, err)
+	}
+	up, err := c.UpdateEndpoint(ctx, ep.ID, &runpod.UpdateEndpoint{Workers: &runpod.Workers{Max: ptr(5)}, Env: map[string]string{"A": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *up.Workers.Max != 5 || *up.Workers.Min != 0 {
+		t.Errorf("workers after PATCH = %+v, want min kept and max 5", up.Workers)
+	}
+	if len(up.Env) != 1 || up.Env["A"] != "1" {
+		t.Errorf("env after PATCH = %v, want replaced by {A: 1}", up.Env)
+	}
+	list, err := c.ListEndpoints(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list = %v, %v", list, err)
+	}
+	if err := c.DeleteEndpoint(ctx, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteEndpoint(ctx, ep.ID); err != nil {
+		t.Errorf("deleting a deleted endpoint: %v, want success", err)
+	}
+	if _, err := c.GetEndpoint(ctx, ep.ID); !runpod.NotFound(err) {
+		t.Errorf("get after delete: %v, want 404", err)
+	}
+	reg, err := c.CreateRegistry(ctx, &runpod.CreateRegistry{Name: "r", Username: "u", Password: "p"})
+	if err != nil || reg.ID == "" {
+		t.Fatalf("create registry = %+v, %v", reg, err)
+	}
+	if len(fake.Endpoints()) != 0 {
+		t.Errorf("fake still holds %d endpoints", len(fake.Endpoints()))
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	c, fake := newClient(t)
+	c.APIKey = "wrong"
+	_, err := c.ListEndpoints(context.Background())
+	if !errors.Is(err, runpod.ErrUnauthorized) || !strings.Contains(err.Error(), "RunPod rejected the API key") {
+		t.Fatalf("err = %v, want RunPod rejected the API key", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("error %q carries the key", err)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1 (401 is final)", n)
+	}
+}
+
+func TestValidationErrorsListed(t *testing.T) {
+	c, _ := newClient(t)
+	req := lbRequest("api")
+	req.Scaling = runpod.Scaling{Type: runpod.ScalerQueueDelay, QueueDelay: ptr(4.0)}
+	_, err := c.CreateEndpoint(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "RunPod rejected the request") ||
+		!strings.Contains(err.Error(), "load-balancing endpoints require REQUEST_COUNT") {
+		t.Fatalf("err = %v", err)
+	}
+	// A type change is refused: PATCH has no type field.
+	ep, err := c.CreateEndpoint(context.Background(), lbRequest("api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Raw(context.Background(), http.MethodPatch, "/serverless/"+ep.ID, map[string]any{"type": "QUEUE", "bogus": 1})
+	if err == nil || !strings.Contains(err.Error(), "body.type") || !strings.Contains(err.Error(), "body.bogus") {
+		t.Fatalf("err = %v, want both unknown fields named", err)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	c, fake := newClient(t)
+	ctx := context.Background()
+
+	// 429 with Retry-After: the wait is honoured.
+	fake.AddFault(fakerunpod.Fault{Method: "GET", Status: 429, RetryAfter: 1})
+	start := time.Now()
+	if _, err := c.ListEndpoints(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("retried after %v, want Retry-After's 1 s", d)
+	}
+
+	// 5xx then success.
+	fake.ResetRequests()
+	fake.AddFault(fakerunpod.Fault{Method: "POST", Path: "/serverless", Status: 503, Times: 2})
+	if _, err := c.CreateEndpoint(ctx, lbRequest("a")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Requests()); n != 3 {
+		t.Errorf("%d requests, want 3 (two 503s, then success)", n)
+	}
+
+	// At most five tries.
+	fake.ResetRequests()
+	fake.AddFault(fakerunpod.Fault{Method: "GET", Status: 500, Times: 10})
+	if _, err := c.ListEndpoints(ctx); err == nil || !strings.Contains(err.Error(), "500") {
+		t.Fatalf("err = %v, want the 500", err)
+	}
+	if n := len(fake.Requests()); n != runpod.MaxTries {
+		t.Errorf("%d tries, want %d", n, runpod.MaxTries)
+	}
+}
+
+// A create whose answer is lost after the endpoint was made is not sent
+// again: the client finds the endpoint it created.
+func TestCreateDroppedAnswerNoDuplicate(t *testing.T) {
+	c, fake := newClient(t)
+	fake.AddFault(fakerunpod.Fault{Method: "POST", Path: "/serverless", Drop: true, AfterApply: true})
+	ep, err := c.CreateEndpoint(context.Background(), lbRequest("api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fake.Creates() != 1 || len(fake.Endpoints()) != 1 || ep.ID == "" {
+		t.Fatalf("creates = %d, endpoints = %d, ep = %+v; want exactly one", fake.Creates(), len(fake.Endpoints()), ep)
+	}
+	// Dropped before it was applied: sent again.
+	fake.AddFault(fakerunpod.Fault{Method: "POST", Path: "/serverless", Drop: true})
+	if _, err := c.CreateEndpoint(context.Background(), lbRequest("other")); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Creates() != 2 {
+		t.Errorf("creates = %d, want 2", fake.Creates())
+	}
+}
