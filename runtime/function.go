@@ -173,7 +173,7 @@ func (r *registry) execute(ctx context.Context, input json.RawMessage) result {
 	if fn.NoResult {
 		return result{Success: true}
 	}
-	out, err := json.Marshal(v)
+	out, err := marshalJSON(v)
 	if err != nil {
 		return failure(fmt.Errorf("encoding the result of %s: %w", fn.Name, err))
 	}
@@ -203,6 +203,13 @@ func invoke(ctx context.Context, fn *Function, in *Input) (v any, err error) {
 		return nil, fmt.Errorf("function %s has no Call", fn.Name)
 	}
 	return fn.Call(ctx, in)
+}
+
+// hasOwnStatus reports an error that carries its own status
+// (StatusCode() int), whose message its author meant to show.
+func hasOwnStatus(err error) bool {
+	var sc interface{ StatusCode() int }
+	return errors.As(err, &sc)
 }
 
 // errorStatus is the HTTP status of an error returned by a route call.

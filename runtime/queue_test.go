@@ -95,7 +95,7 @@ func TestQueueLocalAPI(t *testing.T) {
 		{"null input", `{"input": null}`, "", "input is null"},
 		{"missing input", `{}`, "", "input is null"},
 		{"string input", `{"input": "ProcessData"}`, "", "input must be a JSON object"},
-		{"unknown function", `{"input": {"function_name": "Nope"}}`, "", "Function 'Nope' not found in registry. Available: ['example.com/app/api.DeleteItem', "},
+		{"unknown function", `{"input": {"function_name": "Nope"}}`, "", "Function 'Nope' not found in registry. Available: ['example.com/app/api.BadJSON', 'example.com/app/api.DeleteItem', "},
 		{"error", `{"input": {"function_name": "Fail", "args": [418]}}`, "", "wrapped: teapot trouble"},
 		{"panic", `{"input": {"function_name": "Panic"}}`, "", "panic: assignment to entry in nil map"},
 		{"bad args", `{"input": {"function_name": "ProcessData", "args": [1, "2"]}}`, "", `parameter "y": want a number`},
