@@ -101,7 +101,7 @@ type drainPlan struct {
 
 func newDrainPlan(grace, timeout time.Duration) drainPlan {
 	p := drainPlan{grace: grace, timeout: timeout}
-	p.abandon = timeout - min(timeout/10, 500*time.Millisecond)
+	p.abandon = timeout - min(timeout/5, time.Second)
 	p.cancel = p.abandon - min(timeout/5, 2*time.Second)
 	if p.grace > p.cancel {
 		p.grace = p.cancel

@@ -220,7 +220,7 @@ type resultRecord struct {
 func newFakeRunPod(t *testing.T, takes ...string) *fakeRunPod {
 	f := &fakeRunPod{t: t, takes: takes, results: map[string]resultRecord{}, done: make(chan string, 16)}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /job-take/{pod}", func(w http.ResponseWriter, r *http.Request) {
+	take := func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.taken = append(f.taken, takeRecord{time.Now(), r.URL.Path, r.Header.Get("Authorization"), r.URL.Query().Get("job_in_progress")})
 		next := "204"
@@ -243,7 +243,9 @@ func newFakeRunPod(t *testing.T, takes ...string) *fakeRunPod {
 		default:
 			io.WriteString(w, next)
 		}
-	})
+	}
+	mux.HandleFunc("GET /job-take/{pod}", take)
+	mux.HandleFunc("GET /job-take-batch/{pod}", take)
 	mux.HandleFunc("POST /job-done/{pod}/{job}", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
