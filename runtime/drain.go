@@ -181,7 +181,7 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net
 // the open connections to close after their next answer.
 const (
 	settleQuiet = 50 * time.Millisecond
-	settleMax   = time.Second
+	settleMax   = 500 * time.Millisecond
 )
 
 // connState counts the open connections of the main server and notes
