@@ -201,6 +201,7 @@ function settingsText(serverPath) {
         'editor.hover.delay': 200,
         'files.autoSave': 'off',
         'chat.commandCenter.enabled': false,
+        'workbench.reduceMotion': 'on', // screenshots without fading hovers
       },
     );
 }
@@ -464,8 +465,13 @@ try {
     setServerPath(server);
     let pid = await until('the server to start', () => serverPids(server)[0], 30_000);
     await until('the old server to stop', () => serverPids(oldServer).length === 0, 10_000);
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
     for (let crash = 1; crash <= 5; crash++) {
       process.kill(pid, 'SIGKILL');
+      // Typing at once sends didChange into the dead server's stdin (EPIPE):
+      // that write error must not keep the client from restarting it.
+      await page.keyboard.type(' ');
+      await page.keyboard.press('Backspace');
       const prev = pid;
       pid = await until(`restart ${crash}`, () => serverPids(server).find((p) => p !== prev), 20_000);
       log(`crash ${crash}: server ${prev} killed, restarted as ${pid}`);
