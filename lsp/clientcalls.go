@@ -231,7 +231,9 @@ func clientHover(dc *docContext) *protocol.Hover {
 		}
 		suffix := model.EnvSuffix(res.Name)
 		fmt.Fprintf(&b, "**Endpoint:** the Client's `BaseURL`; in process when this process serves `%s`; `$FLASH_ENDPOINT_URL_%s`; `$FLASH_ENDPOINT_ID_%s`; the mothership's `/manifest`\n\n", res.Name, suffix, suffix)
-		if fn.ResultString != "" {
+		if fn.Stream {
+			fmt.Fprintf(&b, "**Returns:** `iter.Seq2[%s, error]`, a stream\n\n", fn.ResultString)
+		} else if fn.ResultString != "" {
 			fmt.Fprintf(&b, "**Returns:** `%s`\n\n", fn.ResultString)
 		}
 		b.WriteString("```sh\n")
