@@ -170,6 +170,9 @@ func (r *registry) execute(ctx context.Context, input json.RawMessage) result {
 	if err != nil {
 		return failure(err)
 	}
+	if st, ok := v.(*Stream); ok {
+		return collect(ctx, fn, st)
+	}
 	if fn.NoResult {
 		return result{Success: true}
 	}

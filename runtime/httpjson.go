@@ -79,6 +79,9 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	size   int
+	// streamed and items describe a streamed answer (stream_lb.go).
+	streamed bool
+	items    int
 }
 
 func (r *recorder) WriteHeader(status int) {
@@ -137,6 +140,9 @@ func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Req
 			slog.Int("bytes", rec.size),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
+		if rec.streamed {
+			rec2.AddAttrs(slog.Int("items", rec.items))
+		}
 		_ = h.Handle(r.Context(), rec2)
 	}
 }

@@ -411,6 +411,11 @@ func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	v, err := invoke(r.Context(), h.fn, in)
+	if st, ok := v.(*Stream); ok && err == nil {
+		if err = s.serveStream(w, r, h.fn, st); err == nil {
+			return
+		}
+	}
 	if err != nil {
 		status := errorStatus(err)
 		var pe *panicError
