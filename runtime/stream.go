@@ -92,18 +92,22 @@ func (s *Stream) each(fn *Function, f func(json.RawMessage) bool) (n int, err er
 }
 
 // collect runs a Stream for /execute and queue jobs: each value goes to the
-// job's stream sink, when the context has one, and the result is the array
-// of all values. An error ends the stream and fails the job.
+// job's hooks (the worker posts it, the local API keeps it for
+// /stream/{id}) as it is produced, and the result is the array of all
+// values. An error ends the stream and fails the job.
 func collect(ctx context.Context, fn *Function, s *Stream) result {
-	sink := streamSinkOf(ctx)
+	hooks := jobHooksOf(ctx)
+	if hooks != nil {
+		hooks.streamed.Store(true)
+	}
 	out := []byte{'['}
 	_, err := s.each(fn, func(v json.RawMessage) bool {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
 		out = append(out, v...)
-		if sink != nil {
-			sink(v)
+		if hooks != nil && hooks.value != nil {
+			hooks.value(v)
 		}
 		return true
 	})
@@ -111,26 +115,6 @@ func collect(ctx context.Context, fn *Function, s *Stream) result {
 		return failure(err)
 	}
 	return result{Success: true, Result: append(out, ']')}
-}
-
-type streamSinkKey struct{}
-
-type progressKey struct{}
-
-// withStreamSink returns a context whose streaming jobs pass each value to
-// sink as it is produced (the worker posts it, the local API keeps it).
-func withStreamSink(ctx context.Context, sink func(json.RawMessage)) context.Context {
-	return context.WithValue(ctx, streamSinkKey{}, sink)
-}
-
-func streamSinkOf(ctx context.Context) func(json.RawMessage) {
-	f, _ := ctx.Value(streamSinkKey{}).(func(json.RawMessage))
-	return f
-}
-
-// withProgress returns a context in which Progress reports to f.
-func withProgress(ctx context.Context, f func(json.RawMessage)) context.Context {
-	return context.WithValue(ctx, progressKey{}, f)
 }
 
 // Progress reports the progress of the queue job that ctx belongs to, as
@@ -143,13 +127,13 @@ func Progress(ctx context.Context, v any) {
 	if ctx == nil {
 		return
 	}
-	f, _ := ctx.Value(progressKey{}).(func(json.RawMessage))
-	if f == nil {
+	hooks := jobHooksOf(ctx)
+	if hooks == nil || hooks.progress == nil {
 		return
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return
 	}
-	f(data)
+	hooks.progress(data)
 }

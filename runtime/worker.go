@@ -28,6 +28,7 @@ type worker struct {
 	client *http.Client
 
 	jobURL, postURL, pingURL string
+	streamURL                string // RUNPOD_WEBHOOK_POST_STREAM (stream_queue.go)
 	podID, apiKey            string
 	pingInterval             time.Duration
 	concurrency              int
@@ -56,6 +57,7 @@ func newWorker(app App, getenv func(string) string, logger *slog.Logger) (*worke
 		jobURL:          getenv("RUNPOD_WEBHOOK_GET_JOB"),
 		postURL:         getenv("RUNPOD_WEBHOOK_POST_OUTPUT"),
 		pingURL:         getenv("RUNPOD_WEBHOOK_PING"),
+		streamURL:       getenv("RUNPOD_WEBHOOK_POST_STREAM"),
 		podID:           getenv("RUNPOD_POD_ID"),
 		apiKey:          getenv("RUNPOD_AI_API_KEY"),
 		pingInterval:    10 * time.Second,
@@ -243,7 +245,9 @@ func (w *worker) process(ctx context.Context, j *job) {
 		w.mu.Unlock()
 	}()
 	start := time.Now()
+	ctx, wj := w.startJob(ctx, j.ID)
 	body, err := w.output(ctx, j)
+	wj.stop() // no progress report follows the result
 	if err != nil {
 		w.logger.Error("worker failed on job", slog.String("job_id", j.ID), slog.String("error", err.Error()))
 		body = w.workerError(err)
@@ -295,7 +299,12 @@ func (w *worker) workerError(err error) []byte {
 // post sends a job's result, retrying on network errors and 5xx.
 func (w *worker) post(ctx context.Context, jobID string, body []byte) error {
 	u := strings.ReplaceAll(w.postURL, "$RUNPOD_POD_ID", w.podID)
-	u = addQuery(strings.ReplaceAll(u, "$ID", jobID), "isStream=false")
+	u = addQuery(strings.ReplaceAll(u, "$ID", jobID), "isStream="+strconv.FormatBool(isStreamJob(ctx)))
+	return w.send(ctx, u, jobID, body)
+}
+
+// send posts body to u, retrying on network errors and 5xx.
+func (w *worker) send(ctx context.Context, u, jobID string, body []byte) error {
 	var last error
 	for try := 0; try < max(w.postTries, 1); try++ {
 		if try > 0 {
