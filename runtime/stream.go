@@ -54,10 +54,11 @@ func StreamOfSeq[T any](seq iter.Seq[T]) *Stream {
 	}}
 }
 
-// each calls f with the JSON of each value of s, in order, until the
-// stream ends, a value carries an error, or f returns false. A panic in
-// the user's iterator is returned as a *panicError, an unencodable value
-// as an error naming fn; n is the number of values passed to f.
+// each calls f with the JSON of each value of s followed by a newline (an
+// NDJSON line, valid during the call only), in order, until the stream
+// ends, a value carries an error, or f returns false. A panic in the
+// user's iterator is returned as a *panicError, an unencodable value as an
+// error naming fn; n is the number of values passed to f.
 func (s *Stream) each(fn *Function, f func(json.RawMessage) bool) (n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -81,9 +82,7 @@ func (s *Stream) each(fn *Function, f func(json.RawMessage) bool) (n int, err er
 		if e := enc.Encode(v); e != nil {
 			return n, fmt.Errorf("encoding value %d of %s: %w", n+1, fn.Name, e)
 		}
-		// Encode ends the value with a newline; callers add their own
-		// framing.
-		if !f(buf.Bytes()[:buf.Len()-1]) {
+		if !f(buf.Bytes()) { // Encode ends the value with a newline
 			return n, nil
 		}
 		n++
@@ -105,6 +104,7 @@ func collect(ctx context.Context, fn *Function, s *Stream) result {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
+		v = v[:len(v)-1] // the newline
 		out = append(out, v...)
 		if hooks != nil && hooks.value != nil {
 			hooks.value(v)

@@ -56,16 +56,15 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 		if !started {
 			begin()
 		}
-		line.Reset()
+		out := []byte(v) // an NDJSON line as it is
 		if sse {
+			line.Reset()
 			line.WriteString("data: ")
 			line.Write(v)
-			line.WriteString("\n\n")
-		} else {
-			line.Write(v)
 			line.WriteByte('\n')
+			out = line.Bytes()
 		}
-		if _, writeErr = w.Write(line.Bytes()); writeErr == nil {
+		if _, writeErr = w.Write(out); writeErr == nil {
 			// A writer that cannot flush (an in-process call) gets
 			// the stream whole.
 			if writeErr = rc.Flush(); errors.Is(writeErr, http.ErrNotSupported) {

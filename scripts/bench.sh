@@ -24,3 +24,6 @@ bench -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
 bench -bench BenchmarkCaller -benchtime 2s ./runtime
 # the analyzer alone.
 bench -bench . -benchtime 2s -benchmem ./analysis/remote
+# streaming (SPEC 18): NDJSON values/s of the generated handler binary beside
+# a hand-written net/http handler that flushes per value (ratio, >= 0.9).
+scripts/bench-stream.sh
