@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -248,5 +251,75 @@ func TestStreamingEndToEnd(t *testing.T) {
 	}
 	if !cancelled {
 		t.Error("breaking the queue stream did not cancel its job (no POST /cancel/{id})")
+	}
+
+	checkWorkerStream(t, bin("stream-jobs"))
+}
+
+// checkWorkerStream runs the generated queue handler as a RunPod worker
+// against a job server on loopback: a streaming job's values are posted to
+// the stream webhook one by one, then its result once, with isStream=true.
+func checkWorkerStream(t *testing.T, binary string) {
+	t.Helper()
+	type post struct{ path, isStream, body string }
+	posts := make(chan post, 64)
+	var taken atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /job-take/{pod}", func(w http.ResponseWriter, r *http.Request) {
+		if taken.Swap(true) {
+			time.Sleep(20 * time.Millisecond)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		io.WriteString(w, `{"id": "job-1", "input": {"function_name": "Frames", "kwargs": {"n": 4, "pauseMS": 1}}}`)
+	})
+	record := func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		posts <- post{r.URL.Path, r.URL.Query().Get("isStream"), string(b)}
+	}
+	mux.HandleFunc("POST /job-stream/{pod}/{job}", record)
+	mux.HandleFunc("POST /job-done/{pod}/{job}", record)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(),
+		"RUNPOD_WEBHOOK_GET_JOB="+srv.URL+"/job-take/$ID?gpu=A100",
+		"RUNPOD_WEBHOOK_POST_OUTPUT="+srv.URL+"/job-done/$RUNPOD_POD_ID/$ID?gpu=A100",
+		"RUNPOD_WEBHOOK_POST_STREAM="+srv.URL+"/job-stream/$RUNPOD_POD_ID/$ID?gpu=A100",
+		"RUNPOD_POD_ID=pod-1", "RUNPOD_AI_API_KEY=key")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	var got []post
+	for len(got) < 5 {
+		select {
+		case p := <-posts:
+			got = append(got, p)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("worker posted %d of 5: %+v", len(got), got)
+		}
+	}
+	for i := range 4 {
+		want := post{"/job-stream/pod-1/job-1", "false", fmt.Sprintf(`{"output":{"n":%d,"label":"frame"}}`, i)}
+		if got[i] != want {
+			t.Errorf("post %d: %+v, want %+v", i+1, got[i], want)
+		}
+	}
+	final := post{"/job-done/pod-1/job-1", "true",
+		`{"output":{"success":true,"result":[{"n":0,"label":"frame"},{"n":1,"label":"frame"},{"n":2,"label":"frame"},{"n":3,"label":"frame"}]}}`}
+	if got[4] != final {
+		t.Errorf("result post: %+v, want %+v", got[4], final)
+	}
+	select {
+	case p := <-posts:
+		t.Errorf("a post after the result: %+v", p)
+	case <-time.After(100 * time.Millisecond):
 	}
 }
