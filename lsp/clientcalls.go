@@ -226,6 +226,8 @@ func clientHover(dc *docContext) *protocol.Hover {
 		fmt.Fprintf(&b, "**Flash client call** → `%s` on resource `%s`\n\n", fn.Qualified, res.Name)
 		if res.LoadBalanced() {
 			fmt.Fprintf(&b, "**Route:** `%s %s`\n\n", fn.Method, fn.Path)
+		} else if fn.Stream {
+			b.WriteString("**Queue job:** `POST /run`, values from `/stream/{id}`\n\n")
 		} else {
 			b.WriteString("**Queue job:** `POST /runsync`, polling `/status/{id}`\n\n")
 		}

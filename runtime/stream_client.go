@@ -11,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -261,4 +262,89 @@ func (c *Client) StreamJob(ctx context.Context, function string, args []any, kwa
 			yield(nil, &RemoteError{Function: function, Message: res.Error, Traceback: res.Traceback})
 		}
 	}
+}
+
+// streamInProcess serves a stream request (Client.Stream's) with an
+// in-process handler as a real connection would: the answer returns as
+// soon as its header is written, and its body is read while the handler
+// still writes it, so that values arrive as they are produced. Closing the
+// body cancels the handler's request.
+func (t inProcess) streamInProcess(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	r := req.Clone(ctx)
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	r.RemoteAddr = "in-process"
+	r.RequestURI = r.URL.RequestURI()
+	pr, pw := io.Pipe()
+	w := &pipeWriter{header: make(http.Header), pw: pw, started: make(chan struct{})}
+	go func() {
+		defer func() {
+			// A handler that aborts (http.ErrAbortHandler, as net/http
+			// would recover) breaks the body, not the process.
+			if p := recover(); p != nil {
+				w.start(http.StatusInternalServerError)
+				pw.CloseWithError(fmt.Errorf("in-process handler: %v", p))
+				return
+			}
+			w.start(http.StatusOK)
+			pw.Close()
+		}()
+		t.h.ServeHTTP(w, r)
+	}()
+	<-w.started
+	return &http.Response{
+		Status:     fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)),
+		StatusCode: w.status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     w.sent,
+		Body:       &cancelOnClose{ReadCloser: pr, cancel: cancel},
+		// The length is not known until the handler is done.
+		ContentLength: -1,
+		Request:       req,
+	}, nil
+}
+
+// pipeWriter is the http.ResponseWriter of streamInProcess: the header
+// goes out once (started closes), the body through a pipe.
+type pipeWriter struct {
+	header  http.Header
+	sent    http.Header
+	status  int
+	pw      *io.PipeWriter
+	once    sync.Once
+	started chan struct{}
+}
+
+func (w *pipeWriter) Header() http.Header { return w.header }
+
+func (w *pipeWriter) start(status int) {
+	w.once.Do(func() {
+		w.status, w.sent = status, w.header.Clone()
+		close(w.started)
+	})
+}
+
+func (w *pipeWriter) WriteHeader(status int) { w.start(status) }
+
+func (w *pipeWriter) Write(p []byte) (int, error) {
+	w.start(http.StatusOK)
+	return w.pw.Write(p)
+}
+
+// Flush makes http.ResponseController find a flusher: the pipe hands each
+// write to the reader as it happens.
+func (w *pipeWriter) Flush() { w.start(http.StatusOK) }
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	c.cancel()
+	return c.ReadCloser.Close()
 }

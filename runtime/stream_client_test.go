@@ -126,3 +126,56 @@ func TestCallStreamJob(t *testing.T) {
 		t.Fatal("breaking the loop did not cancel the job")
 	}
 }
+
+// TestCallStreamInProcess: a resource this process serves streams through
+// the in-memory transport as over a connection: values arrive as they are
+// produced, and breaking the loop cancels the function.
+func TestCallStreamInProcess(t *testing.T) {
+	p := newStreamProbe()
+	s, err := NewLoadBalancer(App{Resource: LoadBalancer{Name: "inproc-api"}, Functions: streamFunctions(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger = discardLogger()
+	defer RegisterLocal("inproc-api", s)()
+	c := &Caller{}
+
+	count := &RemoteFunc{Resource: "inproc-api", LoadBalanced: true, Name: "example.com/app/api.Count", Method: "GET", Path: "/count", Params: []string{"n", "pause_ms"}}
+	start := time.Now()
+	var first, last time.Duration
+	n := 0
+	for v, err := range CallStream[tok](context.Background(), c, count, []any{20, 10}) {
+		if err != nil || v.I != n {
+			t.Fatalf("value %d: %+v %v", n, v, err)
+		}
+		if n == 0 {
+			first = time.Since(start)
+		}
+		last = time.Since(start)
+		n++
+	}
+	if n != 20 || first > 50*time.Millisecond || last-first < 150*time.Millisecond {
+		t.Errorf("%d values, first after %v, last after %v: not as produced", n, first, last)
+	}
+
+	forever := &RemoteFunc{Resource: "inproc-api", LoadBalanced: true, Name: "example.com/app/api.Forever", Method: "GET", Path: "/forever"}
+	n = 0
+	var broke time.Time
+	for _, err := range CallStream[tok](context.Background(), c, forever, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 5 {
+			broke = time.Now()
+			break
+		}
+	}
+	select {
+	case done := <-p.ctxDone:
+		if d := done.Sub(broke); d > 100*time.Millisecond {
+			t.Errorf("function context done %v after the loop broke", d)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("breaking the loop did not cancel the in-process function")
+	}
+}
