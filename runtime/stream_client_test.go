@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -177,5 +179,48 @@ func TestCallStreamInProcess(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("breaking the loop did not cancel the in-process function")
+	}
+}
+
+// TestStreamTimeout: Timeout bounds the wait for a stream's answer to
+// begin, not the stream itself.
+func TestStreamTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close() // accepts and never answers
+		}
+	}()
+	c := &Client{BaseURL: "http://" + ln.Addr().String(), Timeout: 200 * time.Millisecond}
+	start := time.Now()
+	for _, err := range c.Stream(context.Background(), "GET", "/count", nil) {
+		if err == nil || !strings.Contains(err.Error(), "no answer within 200ms") {
+			t.Errorf("error %v", err)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %v", d)
+	}
+
+	// A stream that lasts longer than Timeout is read to its end.
+	base := newStreamLB(t, LoadBalancer{Name: "api"}, nil, nil)
+	c = &Client{BaseURL: base, Timeout: 100 * time.Millisecond}
+	n := 0
+	for _, err := range c.Stream(context.Background(), "GET", "/count", map[string]any{"n": 30, "pause_ms": 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 30 {
+		t.Errorf("%d values, want 30", n)
 	}
 }
