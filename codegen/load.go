@@ -2,13 +2,14 @@ package codegen
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
+	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
@@ -18,7 +19,7 @@ type Loaded struct {
 	Project *Project
 	Module  *project.Project
 	// Findings are the findings of the whole module, sorted.
-	Findings []project.Finding
+	Findings []finding.Finding
 	// Packages and Functions count the module's packages and remote
 	// functions ("✓ Checked 40 functions in 12 packages").
 	Packages, Functions int
@@ -60,14 +61,14 @@ func FromProject(p *project.Project) *Project {
 // Blocking returns the findings that stop generation: errors other than
 // compile errors, since stale generated code can be what does not compile.
 // With compile set, compile errors block too (build and run compile).
-func (l *Loaded) Blocking(compile bool) []project.Finding {
+func (l *Loaded) Blocking(compile bool) []finding.Finding {
 	return Blocking(l.Findings, compile)
 }
 
 // Blocking returns the findings among fs that stop generation (see
 // Loaded.Blocking).
-func Blocking(fs []project.Finding, compile bool) []project.Finding {
-	var out []project.Finding
+func Blocking(fs []finding.Finding, compile bool) []finding.Finding {
+	var out []finding.Finding
 	for _, f := range fs {
 		if f.Severity == rules.Error && (compile || f.Rule != rules.Compile) {
 			out = append(out, f)
@@ -78,14 +79,15 @@ func Blocking(fs []project.Finding, compile bool) []project.Finding {
 
 // FormatFinding formats f as `check` does, warnings and errors alike:
 // file:line:col: message [rule], the file relative to dir.
-func (l *Loaded) FormatFinding(dir string, f project.Finding) string {
-	file := f.Pos.Filename
+func (l *Loaded) FormatFinding(dir string, f finding.Finding) string {
+	var b strings.Builder
 	if abs, err := filepath.Abs(dir); err == nil {
-		if rel, err := filepath.Rel(abs, file); err == nil {
-			file = rel
-		}
+		dir = abs
 	}
-	return fmt.Sprintf("%s:%d:%d: %s [%s]", file, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
+	if err := report.Write(&b, "text", []finding.Finding{f}, report.Options{Dir: dir}); err != nil {
+		return f.File + ": " + f.Message + " [" + f.Rule + "]"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Resource finds a resource of the result by its directory name or its

@@ -13,6 +13,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
@@ -101,7 +102,7 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 // that text). When the client takes them, the edits are documentChanges
 // carrying the version of each open document analysed, so that the
 // client refuses them once the buffer moved on; otherwise changes.
-func (s *Server) workspaceEdit(snap *cache.Snapshot, fix cache.Fix) *protocol.WorkspaceEdit {
+func (s *Server) workspaceEdit(snap *cache.Snapshot, fix finding.Fix) *protocol.WorkspaceEdit {
 	changes := map[protocol.DocumentURI][]protocol.TextEdit{}
 	var order []protocol.DocumentURI
 	versions := map[protocol.DocumentURI]*int32{}

@@ -13,6 +13,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
@@ -475,7 +476,7 @@ func (s *Server) diagnostics(snap *cache.Snapshot, name string) []protocol.Diagn
 }
 
 // diagnostic converts one finding, positioned with m (its file's mapper).
-func (s *Server) diagnostic(snap *cache.Snapshot, m *mapper, f cache.Finding) protocol.Diagnostic {
+func (s *Server) diagnostic(snap *cache.Snapshot, m *mapper, f finding.Finding) protocol.Diagnostic {
 	d := protocol.Diagnostic{
 		Range:    m.rng(f.Start, f.End),
 		Severity: protocol.DiagnosticSeverityError,

@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 		exitWith(ServeLoadBalancer(App{Resource: LiveLoadBalancer{Name: "api"}, Functions: append(childFunctions(), selfCall("api", true)), Manifest: []byte(`{"version":"1.0"}`)}))
 	case "queue":
 		exitWith(ServeQueue(App{Resource: Serverless{Name: "jobs"}, Functions: append(childFunctions(), selfCall("jobs", false))}))
+	case "worker":
+		exitWith(serveHarnessWorker())
 	}
 }
 

@@ -92,17 +92,20 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 		return nil
 	}
 
+	// The last line says what an error answer would (SPEC 15): on a
+	// deployed resource, an error without a status of its own is only
+	// "internal error in F", the detail going to the log.
 	msg := err.Error()
 	var pe *panicError
 	if errors.As(err, &pe) {
 		s.logger().ErrorContext(r.Context(), "panic in remote function",
 			slog.String("function", fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
-		if !s.live() {
-			msg = "internal error in " + bareName(fn.Name)
-		}
 	} else {
 		s.logger().WarnContext(r.Context(), "remote function stream failed",
 			slog.String("function", fn.Name), slog.Int("items", n), slog.String("error", msg))
+	}
+	if !s.live && !hasOwnStatus(err) && errorStatus(err) == http.StatusInternalServerError {
+		msg = internalError(fn.Name)
 	}
 	body, _ := json.Marshal(errorBody{msg})
 	line.Reset()
@@ -118,10 +121,4 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 		_ = rc.Flush()
 	}
 	return nil
-}
-
-// live reports whether the server's resource is a live one, whose answers
-// may carry a panic's detail.
-func (s *LoadBalancerServer) live() bool {
-	return s.app.Resource != nil && s.app.Resource.IsLive()
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,12 +65,17 @@ func (w *worker) startJob(ctx context.Context, jobID string) (context.Context, *
 
 // postValue posts one streamed value, {"output": v}, to the stream webhook
 // before the function's next value is taken; a failed post is retried as
-// results are. Without RUNPOD_WEBHOOK_POST_STREAM values are only
+// results are (SPEC 15). Without RUNPOD_WEBHOOK_POST_STREAM values are only
 // aggregated into the result.
 func (wj *workerJob) postValue(v json.RawMessage) {
 	w := wj.w
 	if w.streamURL == "" {
 		return
+	}
+	select {
+	case <-wj.stopped:
+		return // the result is posted: nothing may follow it
+	default:
 	}
 	body := make([]byte, 0, len(v)+12)
 	body = append(append(append(body, `{"output":`...), v...), '}')
@@ -79,7 +83,7 @@ func (wj *workerJob) postValue(v json.RawMessage) {
 	// runpod-python's stream_result sends isStream=false on the stream
 	// webhook (the final result of a stream job says true).
 	u = addQuery(strings.ReplaceAll(u, "$ID", wj.id), "isStream=false")
-	ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.postFor)
 	defer cancel()
 	if err := w.send(ctx, u, wj.id, body); err != nil {
 		w.logger.Error("posting a stream value failed", slog.String("job_id", wj.id), slog.String("error", err.Error()))
@@ -119,7 +123,7 @@ func (wj *workerJob) reportProgress(ctx context.Context) {
 		body = append(append(append(body, `{"status":"IN_PROGRESS","output":`...), v...), '}')
 		u := strings.ReplaceAll(w.postURL, "$RUNPOD_POD_ID", w.podID)
 		u = addQuery(strings.ReplaceAll(u, "$ID", wj.id), "isStream=false")
-		if err := w.sendOnce(ctx, u, wj.id, body); err != nil && ctx.Err() == nil {
+		if _, err := w.postOnce(ctx, u, wj.id, body); err != nil && ctx.Err() == nil {
 			w.logger.Warn("posting progress failed", slog.String("job_id", wj.id), slog.String("error", err.Error()))
 		}
 	}
@@ -130,32 +134,6 @@ func (wj *workerJob) stop() {
 	close(wj.stopped)
 	wj.cancel()
 	<-wj.done
-}
-
-// isStream is the isStream query value of the job's result post.
-func isStreamJob(ctx context.Context) bool {
-	h := jobHooksOf(ctx)
-	return h != nil && h.streamed.Load()
-}
-
-// sendOnce posts body to u once: the job-done webhook's headers, no retry.
-func (w *worker) sendOnce(ctx context.Context, u, jobID string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Request-ID", jobID)
-	w.authorize(req)
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return err
-	}
-	drainAndClose(resp.Body)
-	if resp.StatusCode >= 400 {
-		return fmt.Errorf("%s", resp.Status)
-	}
-	return nil
 }
 
 // --- local test API ------------------------------------------------------

@@ -44,11 +44,11 @@ func queueStreamFunctions(p *streamProbe, gate chan struct{}) []Function {
 	})
 }
 
-// jobServer is RunPod's side of the worker protocol for the streaming
+// streamJobServer is RunPod's side of the worker protocol for the streaming
 // tests: it hands out jobs, and records the stream posts and the posts to
 // the job-done webhook in the order they arrive. failStream makes the first
 // n stream posts answer 503.
-type jobServer struct {
+type streamJobServer struct {
 	t   *testing.T
 	srv *httptest.Server
 
@@ -70,8 +70,8 @@ type post struct {
 	at       time.Time
 }
 
-func newJobServer(t *testing.T, jobs ...string) *jobServer {
-	js := &jobServer{t: t, jobs: jobs, final: make(chan post, 16)}
+func newStreamJobServer(t *testing.T, jobs ...string) *streamJobServer {
+	js := &streamJobServer{t: t, jobs: jobs, final: make(chan post, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /job-take/{pod}", func(w http.ResponseWriter, r *http.Request) {
 		js.mu.Lock()
@@ -120,7 +120,7 @@ func newJobServer(t *testing.T, jobs ...string) *jobServer {
 	return js
 }
 
-func (js *jobServer) env() map[string]string {
+func (js *streamJobServer) env() map[string]string {
 	return map[string]string{
 		"RUNPOD_WEBHOOK_GET_JOB":     js.srv.URL + "/job-take/$ID?gpu=A100",
 		"RUNPOD_WEBHOOK_POST_OUTPUT": js.srv.URL + "/job-done/$RUNPOD_POD_ID/$ID?gpu=A100",
@@ -130,13 +130,13 @@ func (js *jobServer) env() map[string]string {
 	}
 }
 
-func (js *jobServer) recorded() []post {
+func (js *streamJobServer) recorded() []post {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	return append([]post(nil), js.posts...)
 }
 
-func (js *jobServer) startWorker(t *testing.T, fns []Function) {
+func (js *streamJobServer) startWorker(t *testing.T, fns []Function) {
 	t.Helper()
 	env := js.env()
 	w, err := newWorker(App{Resource: Serverless{Name: "jobs"}, Functions: fns}, func(k string) string { return env[k] }, discardLogger())
@@ -157,7 +157,7 @@ func (js *jobServer) startWorker(t *testing.T, fns []Function) {
 	})
 }
 
-func (js *jobServer) waitFinal(t *testing.T) post {
+func (js *streamJobServer) waitFinal(t *testing.T) post {
 	t.Helper()
 	select {
 	case p := <-js.final:
@@ -173,7 +173,7 @@ func (js *jobServer) waitFinal(t *testing.T) post {
 // stream_result does), a failed stream post is retried, and then the
 // result aggregating the values is posted exactly once, with isStream=true.
 func TestWorkerStream(t *testing.T) {
-	js := newJobServer(t, `{"id": "s1", "input": {"function_name": "Count", "kwargs": {"n": 5, "pause_ms": 2}}}`)
+	js := newStreamJobServer(t, `{"id": "s1", "input": {"function_name": "Count", "kwargs": {"n": 5, "pause_ms": 2}}}`)
 	js.failStream = 1
 	js.startWorker(t, queueStreamFunctions(nil, nil))
 	final := js.waitFinal(t)
@@ -220,7 +220,7 @@ func TestWorkerStream(t *testing.T) {
 // TestWorkerStreamError: a stream that fails mid-way has posted the values
 // before the error, and its result is a failure, posted once.
 func TestWorkerStreamError(t *testing.T) {
-	js := newJobServer(t, `{"id": "e1", "input": {"function_name": "Failing", "args": [2]}}`)
+	js := newStreamJobServer(t, `{"id": "e1", "input": {"function_name": "Failing", "args": [2]}}`)
 	js.startWorker(t, queueStreamFunctions(nil, nil))
 	final := js.waitFinal(t)
 	var out struct {
@@ -250,7 +250,7 @@ type result0 struct {
 // "output": v} to the job-done webhook while the job runs (runpod-python's
 // progress_update), and no progress post follows the result.
 func TestWorkerProgress(t *testing.T) {
-	js := newJobServer(t, `{"id": "p1", "input": {"function_name": "Progressing"}}`)
+	js := newStreamJobServer(t, `{"id": "p1", "input": {"function_name": "Progressing"}}`)
 	gate := make(chan struct{})
 	js.startWorker(t, queueStreamFunctions(nil, gate))
 	deadline := time.Now().Add(5 * time.Second)

@@ -55,6 +55,7 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 		Qualified:    a.pass.Pkg.Path() + "." + name,
 		Doc:          fd.Doc.Text(),
 		Pos:          a.position(fd.Name.Pos()),
+		NameEnd:      a.position(fd.Name.End()),
 		DirectivePos: a.position(c.Pos()),
 	}
 	fi := &fnInfo{fn: fn, decl: fd, file: f, comment: c, d: d, syntaxErrs: len(errs) > 0}
@@ -77,10 +78,12 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 	if d.Method != nil {
 		fn.Method = d.Method.Value
 		fn.MethodPos, fn.MethodEnd = a.position(d.Method.Pos), a.position(d.Method.End)
+		fn.MethodValuePos = a.position(d.Method.ValuePos)
 	}
 	if d.Path != nil {
 		fn.Path = d.Path.Value
 		fn.PathPos, fn.PathEnd = a.position(d.Path.Pos), a.position(d.Path.End)
+		fn.PathValuePos = a.position(d.Path.ValuePos)
 	}
 	if d.Resource == nil {
 		return

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flash-lsp/flash-lsp/analysis/fix"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
@@ -327,7 +328,7 @@ func TestCheckFixRacingAnEdit(t *testing.T) {
 		os.WriteFile(api, edited, 0o644)
 		before := hashTree(t, dir)
 		var skipped []string
-		fixed, files, err := checkApplyFixes(p.Findings, p.Sum, func(name string) { skipped = append(skipped, name) })
+		fixed, files, err := fix.Apply(p.Findings, p.Sum, func(name string) { skipped = append(skipped, name) })
 		if err != nil {
 			t.Fatal(err)
 		}

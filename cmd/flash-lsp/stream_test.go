@@ -124,7 +124,7 @@ func main() {
 var wantStreamLines = []string{
 	"generate: 10000 values, 0 out of order",
 	"count: 100 values, first within 20ms: true, spread over 900ms: true",
-	"failing: 3 values, then RemoteError true: the model ran out of tokens",
+	"failing: 3 values, then RemoteError true: internal error in Failing", // a deployed resource keeps the detail in its log
 	"break: stopped after 5",
 	"frames: 20 values",
 	"frames-break: stopped after 5",

@@ -5,43 +5,9 @@ import (
 	"go/token"
 	"go/types"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
-
-// Finding is one analysis result. Positions are byte offsets into the file
-// contents that were analysed (File.Content), as the analysis reports them;
-// package lsp maps them to UTF-16 in one place.
-type Finding struct {
-	Rule     string
-	Severity rules.Severity
-	Message  string
-	File     string // absolute filename
-	// Start and End are byte offsets; End is exclusive.
-	Start, End int
-	Related    []Related
-	Fixes      []Fix
-}
-
-// Related points at the other side of a finding (a conflicting route).
-type Related struct {
-	File       string
-	Start, End int
-	Message    string
-}
-
-// Fix is a suggested fix: edits that are applied together.
-type Fix struct {
-	Message string
-	Edits   []Edit
-}
-
-// Edit replaces the bytes [Start, End) of File with NewText.
-type Edit struct {
-	File       string
-	Start, End int
-	NewText    string
-}
 
 // CheckInput is one type-checked workspace package, handed to the Checker.
 type CheckInput struct {
@@ -72,13 +38,13 @@ type Checker interface {
 	// (functions linked to resources of other packages); it must not
 	// modify the models it is given, which other goroutines may be
 	// reading.
-	ModuleRules(pkgs []*Package) ([]Finding, []*model.Package)
+	ModuleRules(pkgs []*Package) ([]finding.Finding, []*model.Package)
 }
 
 // Analysis is what a Checker found in one package.
 type Analysis struct {
 	Model    *model.Package
-	Findings []Finding
+	Findings []finding.Finding
 	// CompileReported says the findings already include the compile errors,
 	// so the cache must not add its own.
 	CompileReported bool

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
@@ -62,7 +63,7 @@ type Module struct {
 	disk     map[string][]byte   // disk contents read so far
 	pkgs     map[string]*Package // checked packages
 	dirty    map[string]bool     // packages that must be re-checked
-	moduleFs []Finding           // whole-module findings of the last run
+	moduleFs []finding.Finding   // whole-module findings of the last run
 	// moduleStale is set when a package was re-checked after moduleFs
 	// and joined were computed.
 	moduleStale bool

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/internal/workspace"
@@ -200,7 +201,7 @@ type countingChecker struct {
 	moduleRuns int
 }
 
-func (c *countingChecker) ModuleRules(pkgs []*Package) ([]Finding, []*model.Package) {
+func (c *countingChecker) ModuleRules(pkgs []*Package) ([]finding.Finding, []*model.Package) {
 	c.moduleRuns++
 	return nil, nil
 }
