@@ -5,11 +5,11 @@
 # file) beside a hand-written net/http handler that encodes and flushes each
 # value itself (internal/streambench anchor), each in its own process, read
 # by an external client (streambench measure) in interleaved rounds.
-#   scripts/bench-stream.sh [ROUNDS [VALUES]]   defaults: 7 rounds, 100000 values per request
+#   scripts/bench-stream.sh [ROUNDS [VALUES]]   defaults: 9 rounds, 100000 values per request
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ROUNDS=${1:-7}
+ROUNDS=${1:-9}
 VALUES=${2:-100000}
 
 work=$(mktemp -d)
