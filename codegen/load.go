@@ -46,8 +46,7 @@ func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
 	}, nil
 }
 
-// FromProject returns what Generate needs of a loaded project. The
-// language server calls it with the project of its latest snapshot.
+// FromProject returns what Generate needs of a loaded project.
 func FromProject(p *project.Project) *Project {
 	return &Project{
 		Root:      p.Root,
@@ -56,6 +55,29 @@ func FromProject(p *project.Project) *Project {
 		Functions: p.AllFunctions(),
 		Docs:      model.CollectDocs(p.Packages),
 	}
+}
+
+// FromModels returns what Generate needs of the joined models of a
+// module's packages: the language server calls it with its snapshot's.
+func FromModels(root, module string, pkgs []*model.Package) *Project {
+	p := &Project{Root: root, Module: module, Docs: model.CollectDocs(pkgs)}
+	seen := map[string]bool{}
+	add := func(r *model.Resource) {
+		if r != nil && !seen[r.Ref()] {
+			seen[r.Ref()] = true
+			p.Resources = append(p.Resources, r)
+		}
+	}
+	for _, mp := range pkgs {
+		for _, r := range mp.Resources {
+			add(r)
+		}
+		p.Functions = append(p.Functions, mp.Functions...)
+	}
+	for _, f := range p.Functions {
+		add(f.Resource)
+	}
+	return p
 }
 
 // Blocking returns the findings that stop generation: errors other than

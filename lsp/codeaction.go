@@ -14,7 +14,6 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
@@ -225,23 +224,7 @@ func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, er
 		note = "; from unsaved changes: save " + strings.Join(unsaved, ", ")
 	}
 
-	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path, Docs: model.CollectDocs(snap.Models)}
-	seen := map[*model.Resource]bool{}
-	for _, mp := range snap.Models {
-		for _, r := range mp.Resources {
-			if !seen[r] {
-				seen[r] = true
-				p.Resources = append(p.Resources, r)
-			}
-		}
-		p.Functions = append(p.Functions, mp.Functions...)
-	}
-	for _, f := range p.Functions {
-		if f.Resource != nil && !seen[f.Resource] {
-			seen[f.Resource] = true
-			p.Resources = append(p.Resources, f.Resource)
-		}
-	}
+	p := codegen.FromModels(snap.Module.Dir, snap.Path, snap.Models)
 	epoch, err := codegen.SourceDateEpoch()
 	if err != nil {
 		return "", err

@@ -139,13 +139,6 @@ func DirName(name string) string {
 	return b.String()
 }
 
-// EnvSuffix returns the suffix of environment variables that name the
-// resource: its Dir upper-cased with '-' replaced by '_'
-// (FLASH_ENDPOINT_URL_TEST_API).
-func EnvSuffix(name string) string {
-	return strings.ToUpper(strings.ReplaceAll(DirName(name), "-", "_"))
-}
-
 // Setting is one field set in a resource literal.
 type Setting struct {
 	Field string // Go field name ("WorkersMax")
