@@ -46,7 +46,7 @@ func (s *Server) docAt(ctx context.Context, uri protocol.DocumentURI, pos protoc
 	if dc.off, err = dc.m.offset(pos); err != nil {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
 	}
-	if strings.HasSuffix(filename, ".go") && !cache.Ignored(filename) {
+	if strings.HasSuffix(filename, ".go") && !model.UnderFlashDir(filename) {
 		dc.ms = s.moduleFor(filename, true)
 	}
 	if dc.ms != nil {

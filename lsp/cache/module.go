@@ -93,17 +93,6 @@ func (m *Module) Contains(filename string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// Ignored reports whether filename is never analysed: it lies under a
-// .flash directory (generated code).
-func Ignored(filename string) bool {
-	for _, part := range strings.Split(filepath.ToSlash(filename), "/") {
-		if part == ".flash" {
-			return true
-		}
-	}
-	return false
-}
-
 // Snapshot returns the result of the last completed analysis, or nil.
 func (m *Module) Snapshot() *Snapshot {
 	return m.last.Load()
