@@ -29,11 +29,18 @@ type Loaded struct {
 // target platform sees (GOOS, GOARCH, CGO_ENABLED=0), so that the manifest
 // and the compiled handlers agree.
 func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
+	return LoadOverlay(ctx, dir, t, nil)
+}
+
+// LoadOverlay is Load with overlay (absolute file name → contents)
+// replacing files on disk: the language server's flash.generate loads
+// its unsaved buffers for the same target as `flash-lsp generate`.
+func LoadOverlay(ctx context.Context, dir string, t Target, overlay map[string][]byte) (*Loaded, error) {
 	root, _, _, err := project.FindModule(dir)
 	if err != nil {
 		return nil, err
 	}
-	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env()})
+	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env(), Overlay: overlay})
 	if err != nil {
 		return nil, err
 	}
