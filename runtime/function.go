@@ -177,6 +177,9 @@ func (r *registry) run(ctx context.Context, input json.RawMessage) (result, *Fun
 	if err != nil {
 		return failure(err), fn
 	}
+	if st, ok := v.(*Stream); ok {
+		return collect(ctx, fn, st), fn
+	}
 	if fn.NoResult {
 		return result{Success: true}, fn
 	}

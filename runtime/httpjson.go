@@ -127,6 +127,9 @@ type recorder struct {
 	status  int
 	size    int
 	closing *atomic.Bool // nil: never
+	// streamed and items describe a streamed answer (stream_lb.go).
+	streamed bool
+	items    int
 }
 
 func (r *recorder) WriteHeader(status int) {
@@ -194,6 +197,9 @@ func logged(logger func() *slog.Logger, closing *atomic.Bool, next func(http.Res
 			slog.Int("bytes", rec.size),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
+		if rec.streamed {
+			rec2.AddAttrs(slog.Int("items", rec.items))
+		}
 		_ = h.Handle(r.Context(), rec2)
 	}
 }

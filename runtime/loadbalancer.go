@@ -463,6 +463,13 @@ func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, 
 	if !s.calls.leave(c) {
 		return // the drain gave up on it and answered
 	}
+	if st, ok := v.(*Stream); ok && err == nil {
+		// The values are produced while the answer is written; a
+		// failure before the first is answered below.
+		if err = s.serveStream(w, r, h.fn, st); err == nil {
+			return
+		}
+	}
 	if err != nil {
 		s.writeCallError(w, r, h.fn, err)
 		return

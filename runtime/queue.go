@@ -79,6 +79,7 @@ type localJob struct {
 	ID     string          `json:"id"`
 	Status string          `json:"status"`
 	Output json.RawMessage `json:"output,omitempty"`
+	stream *localStream    // what the job streamed (stream_queue.go)
 }
 
 // NewQueueServer returns the local test API of app.
@@ -102,6 +103,8 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	r.HandleFunc("/runsync", s.serveRunSync).Methods(http.MethodPost)
 	r.HandleFunc("/run", s.serveRun).Methods(http.MethodPost)
 	r.HandleFunc("/status/{id}", s.serveStatus).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/stream/{id}", s.serveJobStream).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/cancel/{id}", s.serveCancel).Methods(http.MethodPost)
 	r.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
 	}).Methods(http.MethodGet, http.MethodHead)
@@ -111,7 +114,7 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		allow := "POST"
 		switch {
-		case strings.HasPrefix(r.URL.Path, "/status/"):
+		case strings.HasPrefix(r.URL.Path, "/status/"), strings.HasPrefix(r.URL.Path, "/stream/"):
 			allow = "GET, POST"
 		case r.URL.Path == "/ping":
 			allow = "GET, HEAD"
@@ -218,7 +221,9 @@ func (s *QueueServer) serveRun(w http.ResponseWriter, r *http.Request) {
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		out := s.run(s.baseCtx, input)
+		ctx, cancel := s.jobContext(job)
+		defer cancel()
+		out := s.run(ctx, input)
 		s.mu.Lock()
 		job.Status, job.Output = statusCompleted, out
 		s.mu.Unlock()

@@ -32,6 +32,7 @@ type worker struct {
 	live   bool // results keep their tracebacks
 
 	jobURL, postURL, pingURL string
+	streamURL                string // RUNPOD_WEBHOOK_POST_STREAM (stream_queue.go)
 	podID, apiKey            string
 	pingInterval             time.Duration
 	concurrency              int
@@ -61,6 +62,7 @@ func newWorker(app App, getenv func(string) string, logger *slog.Logger) (*worke
 		jobURL:          getenv("RUNPOD_WEBHOOK_GET_JOB"),
 		postURL:         getenv("RUNPOD_WEBHOOK_POST_OUTPUT"),
 		pingURL:         getenv("RUNPOD_WEBHOOK_PING"),
+		streamURL:       getenv("RUNPOD_WEBHOOK_POST_STREAM"),
 		podID:           getenv("RUNPOD_POD_ID"),
 		apiKey:          getenv("RUNPOD_AI_API_KEY"),
 		pingInterval:    10 * time.Second,
@@ -335,9 +337,10 @@ func (w *worker) process(sd shutdown, j *job) {
 		w.mu.Unlock()
 	}()
 	start := time.Now()
+	jobCtx, wj := w.startJob(sd.jobs, j.ID) // stream_queue.go
 	done := make(chan []byte, 1)
 	go func() {
-		body, err := w.output(sd.jobs, j)
+		body, err := w.output(jobCtx, j)
 		if err != nil {
 			w.logger.Error("worker failed on job", slog.String("job_id", j.ID), slog.String("error", err.Error()))
 			body = w.workerError(err)
@@ -356,9 +359,10 @@ func (w *worker) process(sd shutdown, j *job) {
 	}
 	// The result is posted for up to postFor, or until the end of the
 	// shutdown: RunPod must learn how every job it handed out ended.
+	wj.stop() // no progress report nor stream value follows the result
 	pctx, cancel := context.WithTimeout(sd.final, w.postFor)
 	defer cancel()
-	if err := w.post(pctx, j.ID, body); err != nil {
+	if err := w.post(pctx, j.ID, body, wj.hooks.streamed.Load()); err != nil {
 		w.logger.Error("posting the job result failed", slog.String("job_id", j.ID), slog.String("error", err.Error()))
 		return
 	}
@@ -420,9 +424,17 @@ func (w *worker) workerError(err error) []byte {
 // post sends a job's result until ctx is done, retrying network errors,
 // 5xx, 408 and 429 with a pause that starts at retryDelay and doubles
 // (a Retry-After is honoured when longer); another 4xx is final.
-func (w *worker) post(ctx context.Context, jobID string, body []byte) error {
+func (w *worker) post(ctx context.Context, jobID string, body []byte, stream bool) error {
 	u := strings.ReplaceAll(w.postURL, "$RUNPOD_POD_ID", w.podID)
-	u = addQuery(strings.ReplaceAll(u, "$ID", jobID), "isStream=false")
+	// isStream is true for the result of a streaming job, as
+	// runpod-python sends it.
+	u = addQuery(strings.ReplaceAll(u, "$ID", jobID), "isStream="+strconv.FormatBool(stream))
+	return w.send(ctx, u, jobID, body)
+}
+
+// send posts body to u (a result, or a streamed value) until ctx is done,
+// retrying as post says.
+func (w *worker) send(ctx context.Context, u, jobID string, body []byte) error {
 	delay := max(w.retryDelay, time.Millisecond)
 	for attempt := 1; ; attempt++ {
 		retryAfter, err := w.postOnce(ctx, u, jobID, body)

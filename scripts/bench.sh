@@ -27,3 +27,6 @@ scripts/bench-lb.sh
 bench -bench BenchmarkCaller -benchtime 2s ./runtime
 # the analyzer alone.
 bench -bench . -benchtime 2s -benchmem ./analysis/remote
+# streaming (SPEC 18): NDJSON values/s of the generated handler binary beside
+# a hand-written net/http handler that flushes per value (ratio, >= 0.9).
+scripts/bench-stream.sh
