@@ -335,6 +335,7 @@ func TestWorkerFaultHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs worker processes")
 	}
+	t.Parallel() // mostly waiting: beside the slow clients
 	const jobs = 1000
 	for i, plan := range faultPlans {
 		t.Run(plan.name, func(t *testing.T) {

@@ -63,6 +63,7 @@ func FuzzJobEnvelope(f *testing.F) {
 		`[{"id": "a", "input": {"function_name": "GetItem", "kwargs": {"id": "x"}}}, {"id": "b", "input": null}]`,
 		`[{"id": ""}, {"input": {}}, 3, "x", {"id": "c", "input": [1]}]`,
 		`{"id": "p", "input": {"function_name": "Panic"}}`,
+		`{"id": "m", "input": {"function_name": "BadJSON"}}`,
 		`{"id": "f", "input": {"function_name": "Fail", "args": [0]}, "webhook": null}`,
 		``, `null`, `[]`, `[`, `{"id": 1}`, "\x00",
 	} {

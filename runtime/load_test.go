@@ -198,6 +198,7 @@ func TestSIGTERMUnderLoadStuckFunction(t *testing.T) {
 // FLASH_READ_TIMEOUT is answered 408, and headers that do not arrive
 // within 10 s close the connection.
 func TestSlowClients(t *testing.T) {
+	t.Parallel() // mostly waiting: beside the fault harness
 	port := freePort(t)
 	cmd, stderr := startChild(t, "lb", "PORT="+port, "FLASH_READ_TIMEOUT=4", "FLASH_LOG_LEVEL=warn")
 	addr := "127.0.0.1:" + port
