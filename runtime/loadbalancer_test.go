@@ -327,9 +327,17 @@ func TestServerEnv(t *testing.T) {
 	if e, _ := readServerEnv(env(map[string]string{"FLASH_SHUTDOWN_TIMEOUT": "1m30s"}), "80"); e.shutdownTimeout != 90*time.Second {
 		t.Errorf("duration form: %v", e.shutdownTimeout)
 	}
+	if e.readTimeout != 60*time.Second || e.drainGrace != 2*time.Second || e.maxPending != 1000 {
+		t.Errorf("SPEC 15 defaults: %+v", e)
+	}
+	e, err = readServerEnv(env(map[string]string{"FLASH_READ_TIMEOUT": "5", "FLASH_DRAIN_GRACE": "0", "FLASH_QUEUE_MAX_PENDING": "7"}), "80")
+	if err != nil || e.readTimeout != 5*time.Second || e.drainGrace != 0 || e.maxPending != 7 {
+		t.Errorf("SPEC 15 settings: %+v %v", e, err)
+	}
 	for _, bad := range []map[string]string{
 		{"PORT": "http"}, {"PORT_HEALTH": "-1"}, {"FLASH_SHUTDOWN_TIMEOUT": "soon"},
 		{"FLASH_MAX_BODY_BYTES": "10MB"}, {"FLASH_IS_MOTHERSHIP": "yes please"},
+		{"FLASH_READ_TIMEOUT": "-1"}, {"FLASH_DRAIN_GRACE": "later"}, {"FLASH_QUEUE_MAX_PENDING": "0"},
 	} {
 		if _, err := readServerEnv(env(bad), "80"); err == nil {
 			t.Errorf("%v: no error", bad)

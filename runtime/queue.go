@@ -313,12 +313,21 @@ func newUUID() string {
 // from that URL (RUNPOD_POD_ID, RUNPOD_AI_API_KEY), posts each job's
 // {"output": RESULT} to RUNPOD_WEBHOOK_POST_OUTPUT, and sends a heartbeat
 // to RUNPOD_WEBHOOK_PING every RUNPOD_PING_INTERVAL milliseconds (default
-// 10000). FLASH_QUEUE_CONCURRENCY (default 1) jobs run at a time.
+// 10000). FLASH_QUEUE_CONCURRENCY (default 1) jobs run at a time; with
+// more than one free, jobs are taken in batches. No job it took is lost:
+// SIGTERM stops the taking, not a take in flight; result posts are
+// retried with back-off (1, 2, 4, ... s, up to 5 minutes) on network
+// errors, 5xx, 408 and 429; the heartbeat runs until the last result is
+// posted; and a job still running at FLASH_SHUTDOWN_TIMEOUT is reported
+// as failed.
 //
 // Otherwise it serves the local test API of [QueueServer] on HOST:PORT
-// (PORT default 8000).
+// (PORT default 8000), with FLASH_MAX_BODY_BYTES, FLASH_READ_TIMEOUT and
+// FLASH_QUEUE_MAX_PENDING (default 1000 jobs queued or running).
 //
-// Functions registered with OnStartup run before the first job.
+// Logs go to stderr as [ServeLoadBalancer]'s do (FLASH_LOG_LEVEL,
+// FLASH_LOG_FORMAT). Functions registered with OnStartup run before the
+// first job.
 func ServeQueue(app App) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
