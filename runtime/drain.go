@@ -134,7 +134,9 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net
 	defer cancel1()
 	abandonCtx, cancel2 := context.WithDeadline(context.Background(), start.Add(plan.abandon))
 	defer cancel2()
-	closeCtx, cancel3 := context.WithDeadline(context.Background(), start.Add(plan.timeout))
+	// The last steps must be over by the timeout, the process's exit too.
+	end := start.Add(plan.timeout - min(plan.timeout/20, 100*time.Millisecond))
+	closeCtx, cancel3 := context.WithDeadline(context.Background(), end)
 	defer cancel3()
 	sleepUntil(start.Add(plan.grace))
 	abandoned := 0
@@ -146,8 +148,6 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net
 		}
 	}
 
-	// The last steps must be over by the timeout, the process's exit too.
-	end := start.Add(plan.timeout - min(plan.timeout/20, 100*time.Millisecond))
 	settleBy := earliest(time.Now().Add(settleMax), end)
 	for time.Now().Before(settleBy) && time.Since(time.Unix(0, s.lastConn.Load())) < settleQuiet {
 		time.Sleep(settleQuiet / 10)

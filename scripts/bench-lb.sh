@@ -7,13 +7,13 @@
 # Rounds are interleaved (anchor, logs on, logs off, in a rotating
 # order); it prints each round's requests/s and the median ratios.
 #
-#   scripts/bench-lb.sh [rounds (default 5)] [seconds per run (default 5)]
+#   scripts/bench-lb.sh [rounds (default 9)] [seconds per run (default 5)]
 #
 # Environment: WRK_THREADS (2), WRK_CONNS (32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-rounds=${1:-5}
+rounds=${1:-9}
 secs=${2:-5}
 threads=${WRK_THREADS:-2}
 conns=${WRK_CONNS:-32}
