@@ -97,9 +97,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.
 		// Per request rather than http.Server.ReadTimeout: that deadline
 		// stays on the connection and, once it passes, cancels the
 		// context of a function still running.
-		rc := http.NewResponseController(w)
-		if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
-			defer rc.SetReadDeadline(time.Time{})
+		if dw := readDeadliner(w); dw != nil && dw.SetReadDeadline(time.Now().Add(timeout)) == nil {
+			defer dw.SetReadDeadline(time.Time{})
 		}
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
@@ -118,6 +117,21 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.
 		return false
 	}
 	return true
+}
+
+// readDeadliner finds the connection's read deadline behind w (what
+// http.ResponseController does, without its allocation), or nil.
+func readDeadliner(w http.ResponseWriter) interface{ SetReadDeadline(time.Time) error } {
+	for {
+		switch t := w.(type) {
+		case interface{ SetReadDeadline(time.Time) error }:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
 // recorder remembers the status and size of a response for the request

@@ -87,6 +87,12 @@ func TestProcessLogger(t *testing.T) {
 // TestRequestRecordFormat: the direct path writes the bytes slog's
 // JSONHandler writes for the same request record.
 func TestRequestRecordFormat(t *testing.T) {
+	for i, at := range []time.Time{time.Date(2026, 1, 4, 5, 3, 2, 0, time.UTC), time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 6, 1, 0, 0, 0, 1000, time.UTC), time.Date(2026, 6, 1, 12, 0, 0, 5e8, time.FixedZone("X", 3600)), time.Now()} {
+		if got, want := string(appendTime(nil, at)), at.Format(time.RFC3339Nano); got != want {
+			t.Errorf("time %d: %s, want %s", i, got, want)
+		}
+	}
 	at := time.Date(2026, 12, 4, 5, 33, 12, 299247500, time.UTC)
 	for _, path := range []string{"/compute", `/items/a"b\c`, "/ünï/<&>", "/tab\there", "/\xff"} {
 		var want, got bytes.Buffer
