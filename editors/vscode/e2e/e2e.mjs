@@ -185,30 +185,27 @@ function build(out, ldflags) {
 const userDir = path.join(tmp, 'user');
 const settingsFile = path.join(userDir, 'User', 'settings.json');
 const machineSettingsFile = path.join(userDir, 'Machine', 'settings.json');
-function settingsText(serverPath) {
-  return JSON.stringify(
-      {
-        'flash.server.path': serverPath,
-        'security.workspace.trust.enabled': false,
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'extensions.ignoreRecommendations': true,
-        'telemetry.telemetryLevel': 'off',
-        'update.mode': 'none',
-        'editor.hover.delay': 200,
-        'files.autoSave': 'off',
-        'chat.commandCenter.enabled': false,
-        'workbench.reduceMotion': 'on', // screenshots without fading hovers
-      },
-    );
-}
-
-function writeSettings(serverPath) {
+/** The user settings: a quiet workbench, no trust prompt. */
+function writeUserSettings() {
   mkdirSync(path.dirname(settingsFile), { recursive: true });
-  writeFileSync(settingsFile, settingsText(serverPath));
+  writeFileSync(
+    settingsFile,
+    JSON.stringify({
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'editor.hover.delay': 200,
+      'files.autoSave': 'off',
+      'chat.commandCenter.enabled': false,
+      'workbench.reduceMotion': 'on', // screenshots without fading hovers
+    }),
+  );
 }
 
 /**
@@ -301,7 +298,7 @@ try {
   // set up: the profile puts go (which flash-lsp runs to load packages) on it.
   const goBin = path.join(goEnv.GOROOT, 'bin');
   writeFileSync(path.join(home, '.profile'), `PATH=${JSON.stringify(`${goBin}:${process.env.PATH}`)}\nexport PATH\n`);
-  writeSettings(server);
+  writeUserSettings();
   setServerPath(server);
   const env = {
     ...process.env,
@@ -357,7 +354,7 @@ try {
       '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(proj)}`);
 
