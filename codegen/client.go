@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/token"
 	"path"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/runtime"
 )
 
 // DefaultClientDir is where generate writes the typed clients, relative to
@@ -85,6 +85,30 @@ func ClientMethods(fns []*model.Function) []string {
 	return names
 }
 
+// ClientFunctions maps each method of the typed client that Generate
+// writes for the resource named name to the function it calls: the
+// language server's hover and go-to-definition on client calls read the
+// methods from here rather than from the generated source. It is empty
+// when p has no such resource.
+func ClientFunctions(p *Project, name string) map[string]*model.Function {
+	resources, byRes, err := selectProject(p)
+	if err != nil {
+		return nil
+	}
+	for _, r := range resources {
+		if r.Name != name {
+			continue
+		}
+		fns := byRes[r]
+		out := make(map[string]*model.Function, len(fns))
+		for i, m := range ClientMethods(fns) {
+			out[m] = fns[i]
+		}
+		return out
+	}
+	return nil
+}
+
 func exportedName(s string) string {
 	s = strings.TrimLeft(s, "_")
 	if s == "" {
@@ -104,9 +128,9 @@ func exportedName(s string) string {
 func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	im := &imports{
 		names:   make(map[string]string),
-		aliases: map[string]string{"context": "context", model.RuntimePath: "runtime"},
+		aliases: map[string]string{"context": "context", "iter": "iter", model.RuntimePath: "runtime"},
 		used:    map[string]bool{model.RuntimePath: true},
-		taken:   map[string]bool{"context": true, "runtime": true},
+		taken:   map[string]bool{"context": true, "iter": true, "runtime": true},
 	}
 	// The identifiers of the generated code that an import must not shadow.
 	for _, id := range []string{"c", "ctx", "result", "err", "Client", "Resource"} {
@@ -125,6 +149,9 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 		if f.Result != nil {
 			im.addTypes(f.Result)
 		}
+		if f.Stream {
+			im.use("iter")
+		}
 	}
 	im.assign()
 
@@ -135,13 +162,13 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	var out bytes.Buffer
 	b := &out
 	pkg := ClientPackage(r.Name)
-	fmt.Fprintf(b, "%s\n\n", Header)
+	fmt.Fprintf(b, "%s\n\n", model.GeneratedHeader)
 	fmt.Fprintf(b, "// Package %s calls the functions of the Flash resource %q\n", pkg, r.Name)
 	fmt.Fprintf(b, "// (%s, %s).\n", r.ResourceType(), kindText(r))
 	b.WriteString("//\n")
 	b.WriteString("// A call goes to the first of: the Client's BaseURL; this process, when\n")
 	fmt.Fprintf(b, "// it serves %s (its own handler, or flash-lsp run --all);\n", commentName(r.Name))
-	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", model.EnvSuffix(r.Name), model.EnvSuffix(r.Name))
+	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", runtime.EnvSuffix(r.Name), runtime.EnvSuffix(r.Name))
 	b.WriteString("// endpoints of the mothership's manifest ($FLASH_MOTHERSHIP_URL or\n")
 	b.WriteString("// $FLASH_MOTHERSHIP_ID). See runtime.Caller.\n")
 	fmt.Fprintf(b, "package %s\n\n", pkg)
@@ -159,15 +186,7 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 			return nil, err
 		}
 	}
-	indent(&out, body.Bytes())
-	if im.needFormat {
-		src, err := format.Source(out.Bytes())
-		if err != nil {
-			return nil, fmt.Errorf("codegen: formatting the client of %s: %w", r.Name, err)
-		}
-		return src, nil
-	}
-	return out.Bytes(), nil
+	return finish(&out, body.Bytes(), im, "the client of "+r.Name)
 }
 
 func descriptorName(method string) string { return "remote" + method }
@@ -210,6 +229,9 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 		args[i] = n
 	}
 	route := "a queue job (/runsync)"
+	if f.Stream {
+		route = "a queue job (/run, values from /stream/{id})"
+	}
 	if r.LoadBalanced() {
 		route = f.Method + " " + f.Path
 	}
@@ -218,6 +240,15 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 	argList := "nil"
 	if len(args) > 0 {
 		argList = "[]any{" + strings.Join(args, ", ") + "}"
+	}
+	if f.Stream {
+		// SPEC 18: the values as they arrive; breaking the loop stops
+		// the call.
+		b.WriteString("// It streams the function's values; breaking the loop stops the call.\n")
+		item := im.typeString(f.Result)
+		fmt.Fprintf(b, "func (c *Client) %s(%s) iter.Seq2[%s, error] {\n", method, sig, item)
+		fmt.Fprintf(b, "return runtime.CallStream[%s](ctx, &c.Caller, %s, %s)\n}\n", item, desc, argList)
+		return nil
 	}
 	if f.Result == nil {
 		fmt.Fprintf(b, "func (c *Client) %s(%s) error {\n", method, sig)

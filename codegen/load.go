@@ -2,13 +2,14 @@ package codegen
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
+	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
@@ -18,7 +19,7 @@ type Loaded struct {
 	Project *Project
 	Module  *project.Project
 	// Findings are the findings of the whole module, sorted.
-	Findings []project.Finding
+	Findings []finding.Finding
 	// Packages and Functions count the module's packages and remote
 	// functions ("✓ Checked 40 functions in 12 packages").
 	Packages, Functions int
@@ -28,11 +29,18 @@ type Loaded struct {
 // target platform sees (GOOS, GOARCH, CGO_ENABLED=0), so that the manifest
 // and the compiled handlers agree.
 func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
+	return LoadOverlay(ctx, dir, t, nil)
+}
+
+// LoadOverlay is Load with overlay (absolute file name → contents)
+// replacing files on disk: the language server's flash.generate loads
+// its unsaved buffers for the same target as `flash-lsp generate`.
+func LoadOverlay(ctx context.Context, dir string, t Target, overlay map[string][]byte) (*Loaded, error) {
 	root, _, _, err := project.FindModule(dir)
 	if err != nil {
 		return nil, err
 	}
-	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env()})
+	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env(), Overlay: overlay})
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +53,7 @@ func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
 	}, nil
 }
 
-// FromProject returns what Generate needs of a loaded project. The
-// language server calls it with the project of its latest snapshot.
+// FromProject returns what Generate needs of a loaded project.
 func FromProject(p *project.Project) *Project {
 	return &Project{
 		Root:      p.Root,
@@ -57,17 +64,40 @@ func FromProject(p *project.Project) *Project {
 	}
 }
 
+// FromModels returns what Generate needs of the joined models of a
+// module's packages: the language server calls it with its snapshot's.
+func FromModels(root, module string, pkgs []*model.Package) *Project {
+	p := &Project{Root: root, Module: module, Docs: model.CollectDocs(pkgs)}
+	seen := map[string]bool{}
+	add := func(r *model.Resource) {
+		if r != nil && !seen[r.Ref()] {
+			seen[r.Ref()] = true
+			p.Resources = append(p.Resources, r)
+		}
+	}
+	for _, mp := range pkgs {
+		for _, r := range mp.Resources {
+			add(r)
+		}
+		p.Functions = append(p.Functions, mp.Functions...)
+	}
+	for _, f := range p.Functions {
+		add(f.Resource)
+	}
+	return p
+}
+
 // Blocking returns the findings that stop generation: errors other than
 // compile errors, since stale generated code can be what does not compile.
 // With compile set, compile errors block too (build and run compile).
-func (l *Loaded) Blocking(compile bool) []project.Finding {
+func (l *Loaded) Blocking(compile bool) []finding.Finding {
 	return Blocking(l.Findings, compile)
 }
 
 // Blocking returns the findings among fs that stop generation (see
 // Loaded.Blocking).
-func Blocking(fs []project.Finding, compile bool) []project.Finding {
-	var out []project.Finding
+func Blocking(fs []finding.Finding, compile bool) []finding.Finding {
+	var out []finding.Finding
 	for _, f := range fs {
 		if f.Severity == rules.Error && (compile || f.Rule != rules.Compile) {
 			out = append(out, f)
@@ -78,14 +108,15 @@ func Blocking(fs []project.Finding, compile bool) []project.Finding {
 
 // FormatFinding formats f as `check` does, warnings and errors alike:
 // file:line:col: message [rule], the file relative to dir.
-func (l *Loaded) FormatFinding(dir string, f project.Finding) string {
-	file := f.Pos.Filename
+func (l *Loaded) FormatFinding(dir string, f finding.Finding) string {
+	var b strings.Builder
 	if abs, err := filepath.Abs(dir); err == nil {
-		if rel, err := filepath.Rel(abs, file); err == nil {
-			file = rel
-		}
+		dir = abs
 	}
-	return fmt.Sprintf("%s:%d:%d: %s [%s]", file, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
+	if err := report.Write(&b, "text", []finding.Finding{f}, report.Options{Dir: dir}); err != nil {
+		return f.File + ": " + f.Message + " [" + f.Rule + "]"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Resource finds a resource of the result by its directory name or its

@@ -1,9 +1,11 @@
 package lsp
 
 import (
-	"go/token"
+	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/modulerules"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
@@ -11,9 +13,11 @@ import (
 // projectChecker runs package analysis/project's rules for the cache: the
 // same per-package driver and whole-module rules as `flash-lsp check`. One
 // projectChecker serves one module: its Facts carry what each package
-// exports (its resources) to the packages that import it.
+// exports (its resources) to the packages that import it, and its Rules
+// remember the module's compiled route templates across edits.
 type projectChecker struct {
 	facts *project.Facts
+	rules modulerules.Rules
 }
 
 func newProjectChecker() *projectChecker {
@@ -25,14 +29,14 @@ func (c *projectChecker) CheckPackage(in *cache.CheckInput) (*cache.Analysis, er
 	if pkg != nil && pkg.Dir == "" {
 		pkg.Dir = in.Dir
 	}
-	all := append(findings, project.CompileFindings(in.Fset, in.Errors)...)
-	return &cache.Analysis{Model: pkg, Findings: convertFindings(all), CompileReported: true}, nil
+	all := append(findings, finding.Compile(in.Fset, in.Errors)...)
+	return &cache.Analysis{Model: pkg, Findings: withFile(all), CompileReported: true}, nil
 }
 
-func (c *projectChecker) ModuleRules(pkgs []*cache.Package) ([]cache.Finding, []*model.Package) {
-	// ModuleRules links functions to resources and clears Valid in the
-	// models it is given: give it copies, since the previous snapshot's
-	// models may be read (hover) while this runs.
+func (c *projectChecker) ModuleRules(pkgs []*cache.Package) cache.ModuleResult {
+	// Check links functions to resources and clears Valid in the models
+	// it is given: give it copies, since the previous snapshot's models
+	// may be read (hover) while this runs.
 	var models []*model.Package
 	for _, p := range pkgs {
 		if p.Model == nil {
@@ -46,48 +50,37 @@ func (c *projectChecker) ModuleRules(pkgs []*cache.Package) ([]cache.Finding, []
 		}
 		models = append(models, &mp)
 	}
-	return convertFindings(project.Merge(project.ModuleRules(models), clientCycleFindings(pkgs))), models
+	cycles, explained := clientCycles(pkgs)
+	return cache.ModuleResult{
+		Findings:  withFile(finding.Merge(c.rules.Check(models), cycles)),
+		Models:    models,
+		Explained: explained,
+	}
 }
 
-func convertFindings(fs []project.Finding) []cache.Finding {
-	out := make([]cache.Finding, 0, len(fs))
+// withFile drops findings without a file, which the editor cannot show.
+func withFile(fs []finding.Finding) []finding.Finding {
+	out := fs[:0]
 	for _, f := range fs {
-		if f.Pos.Filename == "" {
-			continue
+		if f.File != "" {
+			out = append(out, f)
 		}
-		cf := cache.Finding{
-			Rule:     f.Rule,
-			Severity: f.Severity,
-			Message:  f.Message,
-			File:     f.Pos.Filename,
-			Start:    f.Pos.Offset,
-			End:      endOffset(f.Pos, f.End),
-		}
-		for _, r := range f.Related {
-			if r.Pos.Filename == "" {
-				continue
-			}
-			cf.Related = append(cf.Related, cache.Related{
-				File: r.Pos.Filename, Start: r.Pos.Offset, End: endOffset(r.Pos, r.End), Message: r.Message,
-			})
-		}
-		for _, fix := range f.Fixes {
-			cfix := cache.Fix{Message: fix.Message}
-			for _, e := range fix.Edits {
-				cfix.Edits = append(cfix.Edits, cache.Edit{
-					File: e.Filename, Start: e.Start.Offset, End: endOffset(e.Start, e.End), NewText: e.NewText,
-				})
-			}
-			cf.Fixes = append(cf.Fixes, cfix)
-		}
-		out = append(out, cf)
 	}
 	return out
 }
 
-func endOffset(start, end token.Position) int {
-	if !end.IsValid() || end.Filename != start.Filename || end.Offset < start.Offset {
-		return start.Offset
+// clientCycles runs the client-cycle rule over the workspace packages, as
+// `flash-lsp check` does over the module.
+func clientCycles(pkgs []*cache.Package) ([]finding.Finding, func(finding.Finding) bool) {
+	cps := make([]modulerules.Package, 0, len(pkgs))
+	for _, p := range pkgs {
+		cp := modulerules.Package{Path: p.Path, Name: p.Name, Dir: p.Dir, XTest: strings.HasSuffix(p.Path, "_test")}
+		for _, f := range p.Files {
+			if f.AST != nil && f.Tok != nil {
+				cp.Files = append(cp.Files, modulerules.File{AST: f.AST, Tok: f.Tok})
+			}
+		}
+		cps = append(cps, cp)
 	}
-	return end.Offset
+	return modulerules.ClientCycles(cps)
 }

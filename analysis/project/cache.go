@@ -10,18 +10,20 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 )
 
 // cacheEntry is what Config.CacheDir keeps per key: the findings of the
 // whole module before filtering by pattern, and the counts a summary needs.
 type cacheEntry struct {
-	Findings  []Finding
+	Findings  []finding.Finding
 	Packages  int
 	Functions int
 }
 
 // cacheVersion changes when the entry format or the key's recipe does.
-const cacheVersion = "flash-check-cache-v1"
+const cacheVersion = "flash-check-cache-v2"
 
 // cacheTTL is how long an unused entry is kept.
 const cacheTTL = 7 * 24 * time.Hour

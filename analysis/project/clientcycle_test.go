@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
+	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
@@ -79,10 +81,10 @@ func (c *Client) Get(ctx context.Context, id string) (api.Item, error) {
 func TestClientCycle(t *testing.T) {
 	dir := writeModule(t, clientCycleModule)
 	p := load(t, Config{Dir: dir})
-	var got []Finding
+	var got []finding.Finding
 	for _, f := range p.Findings {
 		if f.Rule == rules.Compile && strings.Contains(f.Message, "import cycle") {
-			t.Errorf("the import cycle is also a compile finding: %s:%d: %s", f.Pos.Filename, f.Pos.Line, f.Message)
+			t.Errorf("the import cycle is also a compile finding: %s: %s", where(f), f.Message)
 		}
 		if f.Rule == rules.ClientCycle {
 			got = append(got, f)
@@ -90,13 +92,15 @@ func TestClientCycle(t *testing.T) {
 	}
 	if len(got) != 1 {
 		for _, f := range p.Findings {
-			t.Logf("%s:%d:%d: %s [%s]", f.Pos.Filename, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
+			t.Logf("%s: %s [%s]", where(f), f.Message, f.Rule)
 		}
 		t.Fatalf("%d client-cycle findings, want 1 (at the use in package api)", len(got))
 	}
 	f := got[0]
-	if rel, _ := filepath.Rel(dir, f.Pos.Filename); rel != filepath.Join("api", "api.go") || f.Pos.Line != 19 || f.Pos.Column != 8 || f.End.Column != 18 {
-		t.Errorf("client-cycle at %s:%d:%d-%d, want api/api.go:19:8-18 (svc.Client)", rel, f.Pos.Line, f.Pos.Column, f.End.Column)
+	var lines report.Lines
+	start, end := lines.Position(f.File, f.Start), lines.Position(f.File, f.End)
+	if rel, _ := filepath.Rel(dir, f.File); rel != filepath.Join("api", "api.go") || start.Line != 19 || start.Col != 8 || end.Col != 18 {
+		t.Errorf("client-cycle at %s:%d:%d-%d, want api/api.go:19:8-18 (svc.Client)", rel, start.Line, start.Col, end.Col)
 	}
 	for _, want := range []string{`client of resource "svc"`, "example.com/m/flashclient/svc imports example.com/m/api", "move those types to a package of their own"} {
 		if !strings.Contains(f.Message, want) {

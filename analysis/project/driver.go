@@ -15,9 +15,9 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/objectpath"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/remote"
-	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
 // CheckPackage runs the per-package flash rules (remote.Analyzer and the
@@ -34,11 +34,11 @@ import (
 // its importers.
 //
 // The findings do not include typeErrors themselves (see CompileFindings),
-// nor the whole-module rules (see ModuleRules). Findings in files under a
+// nor the whole-module rules (see package modulerules). Findings in files under a
 // .flash directory are dropped. CheckPackage never panics on user input: a
 // failure of an analyzer becomes a finding.
 func CheckPackage(fset *token.FileSet, files []*ast.File, pkg *types.Package, info *types.Info,
-	typeErrors []error, facts *Facts) (*model.Package, []Finding) {
+	typeErrors []error, facts *Facts) (*model.Package, []finding.Finding) {
 	u := &unit{fset: fset, files: files, pkg: pkg, info: info, facts: facts}
 	for _, err := range typeErrors {
 		var terr types.Error
@@ -74,7 +74,7 @@ type localKey struct {
 
 // check runs root and its prerequisites and returns root's model result and
 // the diagnostics of all of them.
-func (u *unit) check(root *analysis.Analyzer) (*model.Package, []Finding) {
+func (u *unit) check(root *analysis.Analyzer) (*model.Package, []finding.Finding) {
 	u.local = make(map[localKey]analysis.Fact)
 	u.localPkg = make(map[reflect.Type]analysis.Fact)
 	if u.sizes == nil {
@@ -84,7 +84,7 @@ func (u *unit) check(root *analysis.Analyzer) (*model.Package, []Finding) {
 		u.readFile = os.ReadFile
 	}
 
-	var findings []Finding
+	var findings []finding.Finding
 	results := make(map[*analysis.Analyzer]any)
 	failed := make(map[*analysis.Analyzer]bool)
 	var run func(a *analysis.Analyzer)
@@ -107,7 +107,7 @@ func (u *unit) check(root *analysis.Analyzer) (*model.Package, []Finding) {
 		}
 		res, diags, err := u.runOne(a, inputs)
 		for _, d := range diags {
-			findings = append(findings, fromDiagnostic(u.fset, a, d))
+			findings = append(findings, finding.FromDiagnostic(u.fset, a, d))
 		}
 		if err != nil {
 			failed[a] = true
@@ -165,19 +165,13 @@ func (u *unit) runOne(a *analysis.Analyzer, inputs map[*analysis.Analyzer]any) (
 
 // failure reports an analyzer that failed on this package, at the start of
 // its first file.
-func (u *unit) failure(a *analysis.Analyzer, err error) Finding {
+func (u *unit) failure(a *analysis.Analyzer, err error) finding.Finding {
 	var pos token.Position
 	if len(u.files) > 0 {
-		pos = position(u.fset, u.files[0].Package)
+		pos = finding.Position(u.fset, u.files[0].Package)
 	}
 	msg := strings.SplitN(err.Error(), "\n", 2)[0]
-	return Finding{
-		Rule:     rules.Compile,
-		Severity: rules.Error,
-		Message:  fmt.Sprintf("internal error: analyzer %s failed on %s: %s", a.Name, u.pkg.Path(), msg),
-		Pos:      pos,
-		End:      pos,
-	}
+	return finding.CompileAt(pos, fmt.Sprintf("internal error: analyzer %s failed on %s: %s", a.Name, u.pkg.Path(), msg))
 }
 
 func (u *unit) isLocal(pkg *types.Package) bool {
@@ -330,22 +324,12 @@ func (u *unit) publishFacts() {
 
 // dropGenerated removes findings located in files under a .flash directory,
 // which hold flash-lsp's own output and are never analysed.
-func dropGenerated(fs []Finding) []Finding {
+func dropGenerated(fs []finding.Finding) []finding.Finding {
 	out := fs[:0]
 	for _, f := range fs {
-		if !underFlash(f.Pos.Filename) {
+		if !model.UnderFlashDir(f.File) {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-// underFlash reports whether filename lies in a .flash directory.
-func underFlash(filename string) bool {
-	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(filename)), "/") {
-		if part == ".flash" {
-			return true
-		}
-	}
-	return false
 }

@@ -23,7 +23,9 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/gcexportdata"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/modulerules"
 	"github.com/flash-lsp/flash-lsp/analysis/remote"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
@@ -72,7 +74,7 @@ type Project struct {
 	Packages []*model.Package
 	// Findings holds the findings located in the packages named by
 	// Config.Patterns, sorted by file, line, column and rule.
-	Findings []Finding
+	Findings []finding.Finding
 	// Facts holds the analysis facts of every package, for incremental
 	// re-checking (see CheckPackage).
 	Facts *Facts
@@ -110,7 +112,7 @@ func (p *Project) AllFunctions() []*model.Function {
 	for _, pkg := range p.Packages {
 		out = append(out, pkg.Functions...)
 	}
-	slices.SortFunc(out, compareFunctions)
+	slices.SortFunc(out, modulerules.CompareFunctions)
 	return out
 }
 
@@ -270,7 +272,7 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 	l.selectUnits(listed)
 
 	p := &Project{Root: root, Module: modPath, GoVersion: goVersion, Facts: NewFacts()}
-	var found []Finding
+	var found []finding.Finding
 	var cacheFile string
 	if cfg.CacheDir != "" {
 		key, err := l.cacheKey(raw)
@@ -299,9 +301,9 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		}
 	}
 	if named != nil {
-		kept := make([]Finding, 0, len(found))
+		kept := make([]finding.Finding, 0, len(found))
 		for _, f := range found {
-			if named[filepath.Dir(f.Pos.Filename)] {
+			if named[filepath.Dir(f.File)] {
 				kept = append(kept, f)
 			}
 		}
@@ -406,7 +408,7 @@ type loadUnit struct {
 	parseErrs []error
 	types     *types.Package
 	model     *model.Package
-	findings  []Finding
+	findings  []finding.Finding
 }
 
 // selectUnits picks one variant of each package of the main module: the
@@ -421,7 +423,7 @@ func (l *loader) selectUnits(listed []*listPackage) {
 		if lp.DepOnly || lp.Module == nil || lp.Module.Path != l.modPath || strings.HasSuffix(lp.ImportPath, ".test") {
 			continue
 		}
-		if underFlash(filepath.Join(lp.Dir, "x")) {
+		if model.UnderFlashDir(filepath.Join(lp.Dir, "x")) {
 			continue
 		}
 		path := lp.pkgPath()
@@ -501,7 +503,7 @@ func breakCycles(units []*loadUnit) {
 
 // check parses, type-checks and analyses every unit, then applies the
 // whole-module rules, and returns all findings.
-func (l *loader) check() []Finding {
+func (l *loader) check() []finding.Finding {
 	l.facts = NewFacts()
 	l.readExportData()
 	l.parse()
@@ -521,7 +523,7 @@ func (l *loader) check() []Finding {
 	}
 	wg.Wait()
 
-	var found []Finding
+	var found []finding.Finding
 	var models []*model.Package
 	for _, u := range l.order {
 		found = append(found, l.compileErrors(u)...)
@@ -531,54 +533,17 @@ func (l *loader) check() []Finding {
 			models = append(models, u.model)
 		}
 	}
-	found = append(found, l.exactNameEnds(ModuleRules(models))...)
-	return Merge(l.clientCycles(found))
-}
-
-// exactNameEnds corrects the ends of duplicate-resource findings, which
-// ModuleRules derives from the Name's value alone, with the syntax of the
-// value as written (a constant or a raw string literal).
-func (l *loader) exactNameEnds(fs []Finding) []Finding {
-	files := make(map[string]*ast.File)
-	for _, u := range l.order {
-		for _, f := range u.files {
-			files[l.fset.File(f.FileStart).Name()] = f
-		}
-	}
-	valueEnd := func(pos token.Position) (token.Position, bool) {
-		f := files[pos.Filename]
-		if f == nil {
-			return token.Position{}, false
-		}
-		var end token.Pos
-		ast.Inspect(f, func(n ast.Node) bool {
-			if end.IsValid() {
-				return false
-			}
-			if kv, ok := n.(*ast.KeyValueExpr); ok && l.fset.Position(kv.Value.Pos()).Offset == pos.Offset {
-				end = kv.Value.End()
-			}
-			return true
-		})
-		if !end.IsValid() {
-			return token.Position{}, false
-		}
-		return position(l.fset, end), true
-	}
-	for i := range fs {
-		if fs[i].Rule != rules.DuplicateResource {
-			continue
-		}
-		if end, ok := valueEnd(fs[i].Pos); ok {
-			fs[i].End = end
-		}
-		for j := range fs[i].Related {
-			if end, ok := valueEnd(fs[i].Related[j].Pos); ok {
-				fs[i].Related[j].End = end
+	var moduleRules modulerules.Rules
+	found = append(found, moduleRules.Check(models)...)
+	found = l.clientCycles(found)
+	for i := range found {
+		if f := &found[i]; f.End == f.Start {
+			if src, ok := l.content(f.File); ok {
+				finding.Widen(f, src)
 			}
 		}
 	}
-	return fs
+	return finding.Merge(found)
 }
 
 // readExportData reads, in dependency order and before any type-checking,
@@ -660,13 +625,21 @@ func (l *loader) parse() {
 	}
 }
 
+// content returns the bytes of file name as the loader sees them: its
+// overlay, or what is on disk.
+func (l *loader) content(name string) ([]byte, bool) {
+	if src, ok := l.cfg.Overlay[name]; ok {
+		return src, true
+	}
+	src, err := os.ReadFile(name)
+	return src, err == nil
+}
+
 func (l *loader) parseFile(name string) (*ast.File, error) {
-	src, ok := l.cfg.Overlay[name]
+	src, ok := l.content(name)
 	if !ok {
-		var err error
-		if src, err = os.ReadFile(name); err != nil {
-			return nil, err
-		}
+		_, err := os.ReadFile(name)
+		return nil, err
 	}
 	l.noteSum(name, src)
 	return parser.ParseFile(l.fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
@@ -757,8 +730,8 @@ func (l *loader) importFor(u *loadUnit, path string) (*types.Package, error) {
 // compileErrors converts the errors of u into compile findings: the
 // compiler's, then the parser's and type checker's (which collapse with
 // the compiler's at the same position), then go list's own.
-func (l *loader) compileErrors(u *loadUnit) []Finding {
-	var out []Finding
+func (l *loader) compileErrors(u *loadUnit) []finding.Finding {
+	var out []finding.Finding
 	var other []*listPackage
 	for _, lp := range u.errs {
 		if lp.Error == nil {
@@ -774,16 +747,16 @@ func (l *loader) compileErrors(u *loadUnit) []Finding {
 		}
 		other = append(other, lp)
 	}
-	out = append(out, CompileFindings(l.fset, u.parseErrs)...)
+	out = append(out, finding.Compile(l.fset, u.parseErrs)...)
 	for _, lp := range other {
 		pos, ok := parsePos(l.fset, lp.Error.Pos, l.root)
 		if !ok {
 			if len(u.files) == 0 {
 				continue
 			}
-			pos = position(l.fset, u.files[0].Package)
+			pos = finding.Position(l.fset, u.files[0].Package)
 		}
-		out = append(out, compileFinding(pos, lp.Error.Err))
+		out = append(out, finding.CompileAt(pos, lp.Error.Err))
 	}
 	return dropGenerated(out)
 }
@@ -801,18 +774,18 @@ func dropTestDecls(m *model.Package) {
 }
 
 // compilerLine parses a line of compiler output, "file:line:col: message".
-func compilerLine(fset *token.FileSet, line, root string) (Finding, bool) {
+func compilerLine(fset *token.FileSet, line, root string) (finding.Finding, bool) {
 	line = strings.TrimSpace(line)
 	// The position ends at the first ": " after the file name.
 	i := strings.Index(line, ": ")
 	if i < 0 {
-		return Finding{}, false
+		return finding.Finding{}, false
 	}
 	pos, ok := parsePos(fset, line[:i], root)
 	if !ok {
-		return Finding{}, false
+		return finding.Finding{}, false
 	}
-	return compileFinding(pos, line[i+2:]), true
+	return finding.CompileAt(pos, line[i+2:]), true
 }
 
 // parsePos parses a go list error position "file:line:col" or "file:line",
@@ -847,10 +820,12 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 	if len(nums) > 1 && nums[1] > 0 {
 		pos.Column = nums[1]
 	}
+	known := false
 	fset.Iterate(func(f *token.File) bool {
 		if f.Name() != file {
 			return true
 		}
+		known = true
 		if pos.Line >= 1 && pos.Line <= f.LineCount() {
 			off := f.Offset(f.LineStart(pos.Line)) + pos.Column - 1
 			if off >= 0 && off <= f.Size() {
@@ -859,7 +834,30 @@ func parsePos(fset *token.FileSet, s, root string) (token.Position, bool) {
 		}
 		return false
 	})
+	if !known {
+		// A file the loader did not parse (go.mod, a file of another
+		// build): findings are offsets, so count the lines.
+		if fi, err := os.Stat(file); err == nil && fi.Mode().IsRegular() && fi.Size() < 64<<20 {
+			if src, err := os.ReadFile(file); err == nil {
+				pos.Offset = lineColOffset(src, pos.Line, pos.Column)
+			}
+		}
+	}
 	return pos, true
+}
+
+// lineColOffset returns the byte offset of 1-based line:col in src,
+// clamped to src.
+func lineColOffset(src []byte, line, col int) int {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(src[off:], '\n')
+		if i < 0 {
+			return len(src)
+		}
+		off += i + 1
+	}
+	return min(off+col-1, len(src))
 }
 
 // within reports whether dir is root or below it.

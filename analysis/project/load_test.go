@@ -3,6 +3,8 @@ package project
 import (
 	"context"
 	"errors"
+	"fmt"
+	"go/token"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
+	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/internal/workspace"
 )
@@ -46,7 +50,7 @@ func load(t *testing.T, cfg Config) *Project {
 func TestLoadQuickstart(t *testing.T) {
 	p := load(t, Config{Dir: projectDir(t, "quickstart")})
 	for _, f := range p.Findings {
-		t.Errorf("unexpected finding %s:%d:%d: %s [%s]", f.Pos.Filename, f.Pos.Line, f.Pos.Column, f.Message, f.Rule)
+		t.Errorf("unexpected finding %s: %s [%s]", where(f), f.Message, f.Rule)
 	}
 	if p.Module != "example.com/quickstart" || p.HasErrors() || p.Cached {
 		t.Errorf("Module = %q, HasErrors = %t, Cached = %t", p.Module, p.HasErrors(), p.Cached)
@@ -110,8 +114,8 @@ func TestLoadBroken(t *testing.T) {
 		if f.Severity != rules.SeverityOf(f.Rule) {
 			t.Errorf("%s has severity %v", f.Rule, f.Severity)
 		}
-		if !filepath.IsAbs(f.Pos.Filename) || f.Pos.Line < 1 || f.Pos.Column < 1 || f.End.Line < f.Pos.Line {
-			t.Errorf("bad position %v-%v for %s", f.Pos, f.End, f.Rule)
+		if !filepath.IsAbs(f.File) || f.Start < 0 || f.End < f.Start {
+			t.Errorf("bad position %s-%d for %s", where(f), f.End, f.Rule)
 		}
 	}
 	for _, r := range rules.All {
@@ -131,7 +135,7 @@ func TestLoadBroken(t *testing.T) {
 	// A directive in a _test.go file is reported once, not per test variant.
 	n := 0
 	for _, f := range p.Findings {
-		if strings.HasSuffix(f.Pos.Filename, "_test.go") {
+		if strings.HasSuffix(f.File, "_test.go") {
 			n++
 		}
 	}
@@ -156,10 +160,10 @@ func TestLoadPatternsFilterFindings(t *testing.T) {
 	if len(p.Findings) == 0 {
 		t.Fatal("no findings in ./left")
 	}
-	var conflict *Finding
+	var conflict *finding.Finding
 	for i, f := range p.Findings {
-		if filepath.Dir(f.Pos.Filename) != filepath.Join(dir, "left") {
-			t.Errorf("finding outside ./left: %s:%d", f.Pos.Filename, f.Pos.Line)
+		if filepath.Dir(f.File) != filepath.Join(dir, "left") {
+			t.Errorf("finding outside ./left: %s", where(f))
 		}
 		if f.Rule == rules.RouteConflict {
 			conflict = &p.Findings[i]
@@ -167,14 +171,14 @@ func TestLoadPatternsFilterFindings(t *testing.T) {
 	}
 	// The conflict with package right, which ./left does not import, is
 	// found because whole-module rules see the whole module.
-	if conflict == nil || len(conflict.Related) != 1 || filepath.Base(conflict.Related[0].Pos.Filename) != "right.go" {
+	if conflict == nil || len(conflict.Related) != 1 || filepath.Base(conflict.Related[0].File) != "right.go" {
 		t.Errorf("route conflict with package right: %+v", conflict)
 	}
 	// A directory pattern from a subdirectory.
 	p = load(t, Config{Dir: filepath.Join(dir, "api"), Patterns: []string{"."}})
 	for _, f := range p.Findings {
-		if filepath.Dir(f.Pos.Filename) != filepath.Join(dir, "api") {
-			t.Errorf("finding outside api: %s", f.Pos.Filename)
+		if filepath.Dir(f.File) != filepath.Join(dir, "api") {
+			t.Errorf("finding outside api: %s", f.File)
 		}
 	}
 	if len(p.Findings) < 10 {
@@ -243,7 +247,7 @@ func main() {}
 	p := load(t, Config{Dir: dir})
 	var got []string
 	for _, f := range p.Findings {
-		rel, _ := filepath.Rel(dir, f.Pos.Filename)
+		rel, _ := filepath.Rel(dir, f.File)
 		got = append(got, rel+" "+f.Rule)
 	}
 	want := []string{"a/a_test.go misplaced-directive", "a/x_test.go misplaced-directive"}
@@ -291,7 +295,7 @@ var _ = missing.X
 	p := load(t, Config{Dir: dir})
 	var got []string
 	for _, f := range p.Findings {
-		rel, _ := filepath.Rel(dir, f.Pos.Filename)
+		rel, _ := filepath.Rel(dir, f.File)
 		got = append(got, rel+" "+f.Rule)
 	}
 	want := []string{"a/a.go bad-method", "a/a.go compile", "b/b.go compile", "c/c.go compile"}
@@ -316,8 +320,8 @@ func TestLoadDuplicateNameEnds(t *testing.T) {
 	}
 	for i, want := range []int{len("name"), len("`API`")} {
 		f := p.Findings[i]
-		if f.Rule != rules.DuplicateResource || f.End.Column-f.Pos.Column != want || f.End.Offset-f.Pos.Offset != want {
-			t.Errorf("finding %d: %s %v-%v, want a span of %d", i, f.Rule, f.Pos, f.End, want)
+		if f.Rule != rules.DuplicateResource || f.End-f.Start != want {
+			t.Errorf("finding %d: %s %s-%d, want a span of %d", i, f.Rule, where(f), f.End, want)
 		}
 	}
 }
@@ -413,7 +417,39 @@ func Extra() {}
 	if got := names(p); !slices.Equal(got, []string{"A", "Unsaved"}) {
 		t.Errorf("with an overlay: %v", got)
 	}
-	if len(p.Findings) != 1 || p.Findings[0].Rule != rules.RouteOnQueue || p.Findings[0].Pos.Filename != newFile {
+	if len(p.Findings) != 1 || p.Findings[0].Rule != rules.RouteOnQueue || p.Findings[0].File != newFile {
 		t.Errorf("overlay findings: %v", p.Findings)
+	}
+}
+
+// where returns "file:line:col" of the start of f.
+func where(f finding.Finding) string {
+	var lines report.Lines
+	p := lines.Position(f.File, f.Start)
+	return fmt.Sprintf("%s:%d:%d", f.File, p.Line, p.Col)
+}
+
+func TestParsePos(t *testing.T) {
+	fset := token.NewFileSet()
+	tests := []struct {
+		in   string
+		want token.Position
+		ok   bool
+	}{
+		{"a/b.go:3:7", token.Position{Filename: "/root/a/b.go", Line: 3, Column: 7}, true},
+		{"/abs/c.go:12", token.Position{Filename: "/abs/c.go", Line: 12, Column: 1}, true},
+		{"", token.Position{}, false},
+		{"-", token.Position{}, false},
+		{"no position", token.Position{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parsePos(fset, tt.in, "/root")
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("parsePos(%q) = %v, %t; want %v, %t", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	f, ok := compilerLine(fset, "x/y.go:4:2: declared and not used: v", "/root")
+	if !ok || f.File != "/root/x/y.go" || f.Message != "declared and not used: v" || f.Rule != rules.Compile {
+		t.Errorf("compilerLine = %+v, %t", f, ok)
 	}
 }

@@ -27,8 +27,9 @@ type ResourceFact struct {
 	Mothership bool
 	// Settings are the fields set in the literal, in source order.
 	Settings []FactSetting
-	// Pos is the variable's identifier; NamePos is the Name value.
-	Pos, NamePos token.Position
+	// Pos and End span the variable's identifier; NamePos and NameEnd the
+	// Name value.
+	Pos, End, NamePos, NameEnd token.Position
 }
 
 // FactSetting is one field of a resource literal. Const reports whether the
@@ -43,6 +44,7 @@ type FactSetting struct {
 	List       []string
 	Map        map[string]string
 	Pos        token.Position
+	KeyEnd     token.Position
 }
 
 // AFact marks ResourceFact as an analysis.Fact.
@@ -69,10 +71,12 @@ func factOf(r *model.Resource) *ResourceFact {
 		Literal:    r.Literal,
 		Mothership: r.Mothership(),
 		Pos:        r.Pos,
+		End:        r.End,
 		NamePos:    r.NamePos,
+		NameEnd:    r.NameEnd,
 	}
 	for _, s := range r.Config {
-		fs := FactSetting{Field: s.Field, Key: s.Key, Pos: s.Pos, Const: s.Value != nil}
+		fs := FactSetting{Field: s.Field, Key: s.Key, Pos: s.Pos, KeyEnd: s.KeyEnd, Const: s.Value != nil}
 		switch v := s.Value.(type) {
 		case string:
 			fs.Str = v
@@ -106,10 +110,12 @@ func (f *ResourceFact) resource(pkgPath, pkgName, varName string) *model.Resourc
 		Name:    f.Name,
 		Literal: f.Literal,
 		Pos:     f.Pos,
+		End:     f.End,
 		NamePos: f.NamePos,
+		NameEnd: f.NameEnd,
 	}
 	for _, fs := range f.Settings {
-		s := model.Setting{Field: fs.Field, Key: fs.Key, Pos: fs.Pos}
+		s := model.Setting{Field: fs.Field, Key: fs.Key, Pos: fs.Pos, KeyEnd: fs.KeyEnd}
 		if fs.Const {
 			s.Value = settingValue(fs)
 		}

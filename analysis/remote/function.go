@@ -55,6 +55,7 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 		Qualified:    a.pass.Pkg.Path() + "." + name,
 		Doc:          fd.Doc.Text(),
 		Pos:          a.position(fd.Name.Pos()),
+		NameEnd:      a.position(fd.Name.End()),
 		DirectivePos: a.position(c.Pos()),
 	}
 	fi := &fnInfo{fn: fn, decl: fd, file: f, comment: c, d: d, syntaxErrs: len(errs) > 0}
@@ -77,10 +78,12 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 	if d.Method != nil {
 		fn.Method = d.Method.Value
 		fn.MethodPos, fn.MethodEnd = a.position(d.Method.Pos), a.position(d.Method.End)
+		fn.MethodValuePos = a.position(d.Method.ValuePos)
 	}
 	if d.Path != nil {
 		fn.Path = d.Path.Value
 		fn.PathPos, fn.PathEnd = a.position(d.Path.Pos), a.position(d.Path.End)
+		fn.PathValuePos = a.position(d.Path.ValuePos)
 	}
 	if d.Resource == nil {
 		return
@@ -222,7 +225,7 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 		}
 	}
 
-	// Results: none, (T), (error) or (T, error).
+	// Results: none, (T), (error), (T, error), or a stream of T (SPEC 18).
 	if ft.Results == nil || len(ft.Results.List) == 0 {
 		return
 	}
@@ -260,8 +263,21 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 	if t == nil {
 		return
 	}
+	if item, second, ok := streamOf(t); ok {
+		// SPEC 18: iter.Seq2[T, error] or iter.Seq[T] instead of (T, error).
+		if len(results) == 2 {
+			sig(value.Pos(), results[1].End(), "%s returns %s and an error: a streaming function returns its stream alone (iter.Seq2[T, error] carries the errors)", fn.Name, a.typeString(t))
+			return
+		}
+		if second != nil && !isError(second) {
+			sig(value.Pos(), value.End(), "%s returns %s: the second type of an iter.Seq2 result must be error, not %s", fn.Name, a.typeString(t), a.typeString(second))
+			return
+		}
+		fn.Stream, fn.Error = true, second != nil
+		t = item
+	}
 	fn.Result, fn.ResultString = t, a.typeString(t)
-	if isContext(t) || isError(t) && len(results) == 2 {
+	if isContext(t) || isError(t) && (len(results) == 2 || fn.Stream) {
 		sig(value.Pos(), value.End(), "%s cannot be the result value of %s", fn.ResultString, fn.Name)
 		return
 	}

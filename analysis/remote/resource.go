@@ -97,7 +97,7 @@ func (a *analyzer) collectResources(f *ast.File) {
 
 // readResource builds the model of one resource variable.
 func (a *analyzer) readResource(name *ast.Ident, obj *types.Var, typeName string, pointer bool, value ast.Expr) *localResource {
-	pos := a.position(name.Pos())
+	pos, end := a.position(name.Pos()), a.position(name.End())
 	r := &model.Resource{
 		Pkg:     a.pass.Pkg.Path(),
 		PkgName: a.pass.Pkg.Name(),
@@ -106,7 +106,9 @@ func (a *analyzer) readResource(name *ast.Ident, obj *types.Var, typeName string
 		Pointer: pointer,
 		Kind:    model.ResourceTypes[typeName],
 		Pos:     pos,
+		End:     end,
 		NamePos: pos,
+		NameEnd: end,
 		TokPos:  name.Pos(),
 		TokEnd:  name.End(),
 	}
@@ -143,10 +145,15 @@ func (a *analyzer) readResource(name *ast.Ident, obj *types.Var, typeName string
 			continue // a compile error: unknown field
 		}
 		lr.values[field] = val
-		s := model.Setting{Field: field, Key: key, Value: a.constValue(field, val), Pos: a.position(elt.Pos())}
+		keyEnd := val.End()
+		if kv, ok := elt.(*ast.KeyValueExpr); ok {
+			keyEnd = kv.Key.End()
+		}
+		s := model.Setting{Field: field, Key: key, Value: a.constValue(field, val),
+			Pos: a.position(elt.Pos()), KeyEnd: a.position(keyEnd)}
 		r.Config = append(r.Config, s)
 		if field == "Name" {
-			r.NamePos = a.position(val.Pos())
+			r.NamePos, r.NameEnd = a.position(val.Pos()), a.position(val.End())
 			r.Name, _ = s.Value.(string)
 		}
 	}
@@ -474,11 +481,8 @@ func (a *analyzer) imports(f *ast.File) iter.Seq2[string, *types.Package] {
 			if pkg == nil {
 				continue
 			}
-			name := pkg.Name()
-			if spec.Name != nil && spec.Name.Name != "_" {
-				name = spec.Name.Name
-			}
-			if name == "." {
+			name := model.ImportName(spec, pkg.Name())
+			if name == "" {
 				continue
 			}
 			if !yield(name, pkg) {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flash-lsp/flash-lsp/analysis/fix"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
@@ -193,7 +195,7 @@ func TestGenerateRefusesLinks(t *testing.T) {
 	for _, link := range []string{".flash/handlers", "flashclient", "flashclient/jobs", ".flash/handlers/old", ".flash"} {
 		t.Run(strings.ReplaceAll(link, "/", "_"), func(t *testing.T) {
 			outside := t.TempDir()
-			mustWrite(t, filepath.Join(outside, "main.go"), codegen.Header+"\n\npackage main\n")
+			mustWrite(t, filepath.Join(outside, "main.go"), model.GeneratedHeader+"\n\npackage main\n")
 			mustWrite(t, filepath.Join(outside, "mine.txt"), "mine\n")
 			abs := filepath.Join(mod, filepath.FromSlash(link))
 			saved := abs + ".saved"
@@ -327,7 +329,7 @@ func TestCheckFixRacingAnEdit(t *testing.T) {
 		os.WriteFile(api, edited, 0o644)
 		before := hashTree(t, dir)
 		var skipped []string
-		fixed, files, err := checkApplyFixes(p.Findings, p.Sum, func(name string) { skipped = append(skipped, name) })
+		fixed, files, err := fix.Apply(p.Findings, p.Sum, func(name string) { skipped = append(skipped, name) })
 		if err != nil {
 			t.Fatal(err)
 		}

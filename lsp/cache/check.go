@@ -8,18 +8,14 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/scanner"
-	"go/token"
 	"go/types"
 	"os"
 	goruntime "runtime"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/tools/go/gcexportdata"
 
-	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/analysis/rules"
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 )
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
@@ -73,14 +69,14 @@ func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte, ear
 					delete(part.Packages, path)
 				}
 			}
-			part.Findings = make(map[string][]Finding)
+			part.Findings = make(map[string][]finding.Finding)
 			for path := range prio {
 				for _, f := range m.pkgs[path].Findings {
 					part.Findings[f.File] = append(part.Findings[f.File], f)
 				}
 			}
 			for name, fs := range part.Findings {
-				part.Findings[name] = dedupe(fs)
+				part.Findings[name] = finding.Merge(fs)
 			}
 			early(part)
 			pending = rest
@@ -277,14 +273,16 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 	pkg.Model, pkg.Extra = res.Model, res.Extra
 	pkg.Findings = res.Findings
 	if !res.CompileReported {
-		pkg.Findings = append(pkg.Findings, CompileFindings(m.fset, errs)...)
+		pkg.Findings = append(pkg.Findings, finding.Compile(m.fset, errs)...)
 	}
 	files := make(map[string]*File, len(pkg.Files))
 	for _, f := range pkg.Files {
 		files[f.Name] = f
 	}
 	for i := range pkg.Findings {
-		widen(&pkg.Findings[i], files)
+		if f := &pkg.Findings[i]; files[f.File] != nil {
+			finding.Widen(f, files[f.File].Content)
+		}
 	}
 	return pkg, nil
 }
@@ -326,71 +324,12 @@ type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
 
-// CompileFindings converts parse and type errors into findings of rule
-// compile.
-func CompileFindings(fset *token.FileSet, errs []error) []Finding {
-	var out []Finding
-	for _, err := range errs {
-		var (
-			terr types.Error
-			serr scanner.Error
-			perr *scanner.Error
-		)
-		var pos token.Position
-		var msg string
-		switch {
-		case errors.As(err, &terr):
-			pos, msg = terr.Fset.PositionFor(terr.Pos, false), terr.Msg
-		case errors.As(err, &perr):
-			pos, msg = perr.Pos, perr.Msg
-		case errors.As(err, &serr):
-			pos, msg = serr.Pos, serr.Msg
-		default:
-			continue
-		}
-		if !pos.IsValid() || pos.Filename == "" {
-			continue
-		}
-		out = append(out, Finding{
-			Rule: rules.Compile, Severity: rules.Error, Message: msg,
-			File: pos.Filename, Start: pos.Offset, End: pos.Offset,
-		})
-	}
-	return out
-}
-
-// widen gives an empty range the extent of the word it starts, so that an
-// editor underlines something.
-func widen(f *Finding, files map[string]*File) {
-	if f.End > f.Start {
-		return
-	}
-	file := files[f.File]
-	if file == nil || f.Start < 0 || f.Start >= len(file.Content) {
-		return
-	}
-	c := file.Content
-	end := f.Start
-	for end < len(c) {
-		r, size := utf8.DecodeRune(c[end:])
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') {
-			break
-		}
-		end += size
-	}
-	if end == f.Start && c[end] != '\n' {
-		_, size := utf8.DecodeRune(c[end:])
-		end += size
-	}
-	f.End = end
-}
-
 // compileOnly is the Checker of a cache without analysis: it reports
 // compile errors only.
 type compileOnly struct{}
 
 func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
 
-func (compileOnly) ModuleRules([]*Package) ([]Finding, []*model.Package) {
-	return nil, nil
+func (compileOnly) ModuleRules([]*Package) ModuleResult {
+	return ModuleResult{}
 }

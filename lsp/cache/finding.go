@@ -5,43 +5,9 @@ import (
 	"go/token"
 	"go/types"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
-
-// Finding is one analysis result. Positions are byte offsets into the file
-// contents that were analysed (File.Content), as the analysis reports them;
-// package lsp maps them to UTF-16 in one place.
-type Finding struct {
-	Rule     string
-	Severity rules.Severity
-	Message  string
-	File     string // absolute filename
-	// Start and End are byte offsets; End is exclusive.
-	Start, End int
-	Related    []Related
-	Fixes      []Fix
-}
-
-// Related points at the other side of a finding (a conflicting route).
-type Related struct {
-	File       string
-	Start, End int
-	Message    string
-}
-
-// Fix is a suggested fix: edits that are applied together.
-type Fix struct {
-	Message string
-	Edits   []Edit
-}
-
-// Edit replaces the bytes [Start, End) of File with NewText.
-type Edit struct {
-	File       string
-	Start, End int
-	NewText    string
-}
 
 // CheckInput is one type-checked workspace package, handed to the Checker.
 type CheckInput struct {
@@ -68,17 +34,27 @@ type Checker interface {
 	// value's Extra.
 	CheckPackage(in *CheckInput) (*Analysis, error)
 	// ModuleRules runs the rules that need every package of the module.
-	// It also returns the packages' models joined into one project
-	// (functions linked to resources of other packages); it must not
-	// modify the models it is given, which other goroutines may be
-	// reading.
-	ModuleRules(pkgs []*Package) ([]Finding, []*model.Package)
+	// It must not modify the models it is given, which other goroutines
+	// may be reading.
+	ModuleRules(pkgs []*Package) ModuleResult
+}
+
+// ModuleResult is what the whole-module step of a Checker found.
+type ModuleResult struct {
+	Findings []finding.Finding
+	// Models are the packages' models joined into one project (functions
+	// linked to resources of other packages).
+	Models []*model.Package
+	// Explained, when set, reports the packages' own findings that a
+	// whole-module finding explains and replaces (the compile errors of a
+	// client-cycle).
+	Explained func(finding.Finding) bool
 }
 
 // Analysis is what a Checker found in one package.
 type Analysis struct {
 	Model    *model.Package
-	Findings []Finding
+	Findings []finding.Finding
 	// CompileReported says the findings already include the compile errors,
 	// so the cache must not add its own.
 	CompileReported bool

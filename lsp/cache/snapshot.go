@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
@@ -40,7 +41,7 @@ type Package struct {
 	Model *model.Package
 	// Findings are the package's own findings (compile errors and
 	// per-package rules); whole-module findings live in the Snapshot.
-	Findings []Finding
+	Findings []finding.Finding
 	// Extra is the checker's per-package state.
 	Extra any
 }
@@ -54,7 +55,7 @@ type Snapshot struct {
 	Files map[string]*File
 	// Findings holds every finding by the file it is located in, sorted by
 	// position.
-	Findings map[string][]Finding
+	Findings map[string][]finding.Finding
 	// Checked lists the packages re-checked by the run that produced the
 	// snapshot.
 	Checked []string
@@ -77,7 +78,7 @@ func (s *Snapshot) PackageOf(filename string) *Package { return s.owner[filename
 
 // HasErrors reports whether any finding of the snapshot is an error; when
 // ignoreCompile is set, compile errors do not count.
-func (s *Snapshot) HasErrors(ignoreCompile bool) (Finding, bool) {
+func (s *Snapshot) HasErrors(ignoreCompile bool) (finding.Finding, bool) {
 	files := make([]string, 0, len(s.Findings))
 	for f := range s.Findings {
 		files = append(files, f)
@@ -90,7 +91,7 @@ func (s *Snapshot) HasErrors(ignoreCompile bool) (Finding, bool) {
 			}
 		}
 	}
-	return Finding{}, false
+	return finding.Finding{}, false
 }
 
 func (m *Module) snapshot(checked []string) *Snapshot {
@@ -98,11 +99,11 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 		Module:     m,
 		Packages:   make(map[string]*Package, len(m.pkgs)),
 		Files:      make(map[string]*File),
-		Findings:   make(map[string][]Finding),
+		Findings:   make(map[string][]finding.Finding),
 		Checked:    checked,
 		LoadErrors: m.loadErrs,
 		owner:      make(map[string]*Package),
-		Models:     m.joined,
+		Models:     m.joined.Models,
 		Path:       m.path,
 		GoVersion:  m.goVersion,
 	}
@@ -113,43 +114,18 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 			s.owner[f.Name] = p
 		}
 		for _, f := range p.Findings {
-			s.Findings[f.File] = append(s.Findings[f.File], f)
+			if m.joined.Explained == nil || !m.joined.Explained(f) {
+				s.Findings[f.File] = append(s.Findings[f.File], f)
+			}
 		}
 	}
-	for _, f := range m.moduleFs {
+	for _, f := range m.joined.Findings {
 		s.Findings[f.File] = append(s.Findings[f.File], f)
 	}
 	for name, fs := range s.Findings {
-		s.Findings[name] = dedupe(fs)
+		s.Findings[name] = finding.Merge(fs)
 	}
 	return s
-}
-
-// dedupe sorts the findings of one file and keeps at most one finding per
-// token: of the flash findings that start at the same offset, the one whose
-// rule comes first in the rule table. Compile errors are kept, once each.
-func dedupe(fs []Finding) []Finding {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if a.Start != b.Start {
-			return a.Start - b.Start
-		}
-		if pa, pb := rules.Precedence(a.Rule), rules.Precedence(b.Rule); pa != pb {
-			return pa - pb
-		}
-		return strings.Compare(a.Message, b.Message)
-	})
-	out := fs[:0:0]
-	for i, f := range fs {
-		if i > 0 {
-			prev := out[len(out)-1]
-			if f.Start == prev.Start && (f.Rule != rules.Compile && prev.Rule != rules.Compile ||
-				f.Rule == prev.Rule && f.Message == prev.Message) {
-				continue
-			}
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 func sortedPackages(m map[string]*Package) []*Package {

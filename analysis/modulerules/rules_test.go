@@ -1,4 +1,4 @@
-package project
+package modulerules
 
 import (
 	"go/token"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/runtime"
@@ -13,29 +14,34 @@ import (
 
 // res builds a resource of package pkg.
 func res(pkg, v, name string, kind runtime.Resource, config ...model.Setting) *model.Resource {
+	file := "/m/" + pkg + "/res.go"
 	return &model.Resource{
 		Pkg: pkg, Var: v, Name: name, Kind: kind, Literal: true, Config: config,
-		Pos:     token.Position{Filename: "/m/" + pkg + "/res.go", Line: 3, Column: 5, Offset: 40},
-		NamePos: token.Position{Filename: "/m/" + pkg + "/res.go", Line: 3, Column: 30, Offset: 65},
+		Pos:     token.Position{Filename: file, Line: 3, Column: 5, Offset: 40},
+		End:     token.Position{Filename: file, Line: 3, Column: 5 + len(v), Offset: 40 + len(v)},
+		NamePos: token.Position{Filename: file, Line: 3, Column: 30, Offset: 65},
+		NameEnd: token.Position{Filename: file, Line: 3, Column: 30 + len(name) + 2, Offset: 65 + len(name) + 2},
 	}
 }
 
 // fn builds a valid function of package pkg on r at line.
 func fn(pkg, name string, line int, r *model.Resource, method, path string) *model.Function {
 	file := "/m/" + pkg + "/" + pkg + ".go"
+	at := func(off int) token.Position {
+		return token.Position{Filename: file, Line: line, Column: off + 1, Offset: line*100 + off}
+	}
 	f := &model.Function{
 		Pkg: pkg, Name: name, Qualified: pkg + "." + name,
-		Pos:      token.Position{Filename: file, Line: line + 1, Column: 6},
+		Pos: at(60), NameEnd: at(60 + len(name)),
 		Resource: r, Method: method, Path: path, Valid: true,
 	}
 	if path != "" {
-		f.PathPos = token.Position{Filename: file, Line: line, Column: 30}
-		f.PathEnd = token.Position{Filename: file, Line: line, Column: 30 + len("path=") + len(path)}
+		f.PathPos, f.PathValuePos, f.PathEnd = at(30), at(30+len("path=")), at(30+len("path=")+len(path))
 	}
 	return f
 }
 
-func rulesOf(fs []Finding) []string {
+func rulesOf(fs []finding.Finding) []string {
 	var ids []string
 	for _, f := range fs {
 		ids = append(ids, f.Rule)
@@ -67,11 +73,11 @@ func TestRouteConflict(t *testing.T) {
 			left := &model.Package{Path: "left", Functions: []*model.Function{fn("left", "A", 5, api, ma, pa)}}
 			right := &model.Package{Path: "right", Functions: []*model.Function{fn("right", "B", 7, &copyOfAPI, mb, pb)}}
 			pkgs := []*model.Package{{Path: "api", Resources: []*model.Resource{api}}, left, right}
-			got := ModuleRules(pkgs)
+			got := new(Rules).Check(pkgs)
 			if right.Functions[0].Resource != api {
 				t.Errorf("function of package right not joined to the declaring package's resource")
 			}
-			var conflicts []Finding
+			var conflicts []finding.Finding
 			for _, f := range got {
 				if f.Rule == rules.RouteConflict {
 					conflicts = append(conflicts, f)
@@ -91,13 +97,13 @@ func TestRouteConflict(t *testing.T) {
 			}
 			for i, f := range conflicts {
 				self, other := []*model.Function{left.Functions[0], right.Functions[0]}[i], []*model.Function{right.Functions[0], left.Functions[0]}[i]
-				if f.Pos.Filename != self.PathPos.Filename || f.Pos.Column != self.PathPos.Column+len("path=") {
-					t.Errorf("finding at %v, want the path value of %s", f.Pos, self.Qualified)
+				if f.File != self.PathPos.Filename || f.Start != self.PathValuePos.Offset {
+					t.Errorf("finding at %s:%d, want the path value of %s", f.File, f.Start, self.Qualified)
 				}
-				if f.End != self.PathEnd {
-					t.Errorf("finding ends at %v, want %v", f.End, self.PathEnd)
+				if f.End != self.PathEnd.Offset {
+					t.Errorf("finding ends at %d, want %d", f.End, self.PathEnd.Offset)
 				}
-				if len(f.Related) != 1 || f.Related[0].Pos.Filename != other.PathPos.Filename {
+				if len(f.Related) != 1 || f.Related[0].File != other.PathPos.Filename || f.Related[0].Start != other.PathValuePos.Offset {
 					t.Errorf("related = %v, want the path of %s", f.Related, other.Qualified)
 				}
 				if !strings.Contains(f.Message, other.Qualified) {
@@ -126,7 +132,7 @@ func TestRouteConflictIgnores(t *testing.T) {
 		fn("api", "H", 15, api, "GET", "/{v:(a|b)}"), // mux panics: bad-path
 		fn("api", "I", 17, api, "GET", "/{v:(a|b)}"),
 	}}}
-	for _, f := range ModuleRules(pkgs) {
+	for _, f := range new(Rules).Check(pkgs) {
 		if f.Rule == rules.RouteConflict {
 			t.Errorf("unexpected %s", f.Message)
 		}
@@ -155,18 +161,18 @@ func TestDuplicateResource(t *testing.T) {
 				{Path: "p", Resources: []*model.Resource{a}, Functions: []*model.Function{fa}},
 				{Path: "q", Resources: []*model.Resource{b}},
 			}
-			got := ModuleRules(pkgs)
+			got := new(Rules).Check(pkgs)
 			n := 0
 			for _, f := range got {
 				if f.Rule != rules.DuplicateResource {
 					continue
 				}
 				n++
-				if f.Pos != a.NamePos && f.Pos != b.NamePos {
-					t.Errorf("finding at %v, want a Name value", f.Pos)
+				if f.Start != a.NamePos.Offset && f.Start != b.NamePos.Offset {
+					t.Errorf("finding at %d, want a Name value", f.Start)
 				}
-				if f.End.Column != f.Pos.Column+len(`"`+tt.a+`"`) && f.End.Column != f.Pos.Column+len(`"`+tt.b+`"`) {
-					t.Errorf("finding ends at column %d", f.End.Column)
+				if f.End-f.Start != len(`"`+tt.a+`"`) && f.End-f.Start != len(`"`+tt.b+`"`) {
+					t.Errorf("finding spans %d bytes", f.End-f.Start)
 				}
 				if len(f.Related) != 1 {
 					t.Errorf("related = %v", f.Related)
@@ -185,13 +191,15 @@ func TestDuplicateResource(t *testing.T) {
 func TestAmbiguousAndMothership(t *testing.T) {
 	q := res("r", "Q", "q", runtime.LiveServerless{})
 	home := res("r", "Home", "home", runtime.LoadBalancer{}, model.Setting{Field: "Mothership", Value: true,
-		Pos: token.Position{Filename: "/m/r/res.go", Line: 8, Column: 40, Offset: 200}})
+		Pos:    token.Position{Filename: "/m/r/res.go", Line: 8, Column: 40, Offset: 200},
+		KeyEnd: token.Position{Filename: "/m/r/res.go", Line: 8, Column: 50, Offset: 210}})
 	portal := res("r", "Portal", "portal", runtime.CPULoadBalancer{}, model.Setting{Field: "Mothership", Value: true,
-		Pos: token.Position{Filename: "/m/r/res.go", Line: 9, Column: 40, Offset: 260}})
+		Pos:    token.Position{Filename: "/m/r/res.go", Line: 9, Column: 40, Offset: 260},
+		KeyEnd: token.Position{Filename: "/m/r/res.go", Line: 9, Column: 50, Offset: 270}})
 	a := fn("a", "Status", 3, q, "", "")
 	b := fn("b", "Status", 3, q, "", "")
 	c := fn("b", "Other", 6, q, "", "")
-	got := ModuleRules([]*model.Package{
+	got := new(Rules).Check([]*model.Package{
 		{Path: "r", Resources: []*model.Resource{q, home, portal}},
 		{Path: "a", Functions: []*model.Function{a}},
 		{Path: "b", Functions: []*model.Function{b, c}},
@@ -200,63 +208,18 @@ func TestAmbiguousAndMothership(t *testing.T) {
 		t.Fatalf("rules = %v, want %v", rulesOf(got), want)
 	}
 	for _, f := range got[:2] {
-		if f.Severity != rules.Warning || f.End.Column-f.Pos.Column != len("Status") {
+		if f.Severity != rules.Warning || f.End-f.Start != len("Status") {
 			t.Errorf("ambiguous-function finding %+v", f)
 		}
 	}
 	if !a.Valid || !b.Valid {
 		t.Errorf("a warning invalidated a function")
 	}
-	if got[2].Pos.Line != 8 || got[2].End.Column != 40+len("Mothership") || got[3].Pos.Line != 9 {
-		t.Errorf("mothership findings at %v and %v, want the Mothership fields", got[2].Pos, got[3].Pos)
+	if got[2].Start != 200 || got[2].End != 200+len("Mothership") || got[3].Start != 260 {
+		t.Errorf("mothership findings at %d-%d and %d, want the Mothership fields", got[2].Start, got[2].End, got[3].Start)
 	}
 	// One mothership is fine.
-	if fs := ModuleRules([]*model.Package{{Path: "r", Resources: []*model.Resource{home}}}); len(fs) != 0 {
+	if fs := new(Rules).Check([]*model.Package{{Path: "r", Resources: []*model.Resource{home}}}); len(fs) != 0 {
 		t.Errorf("one mothership: %v", fs)
-	}
-}
-
-func TestMergeOneFindingPerToken(t *testing.T) {
-	at := func(line, col int) token.Position {
-		return token.Position{Filename: "/m/a.go", Line: line, Column: col, Offset: line*100 + col}
-	}
-	fs := []Finding{
-		{Rule: rules.PathParam, Pos: at(3, 10)},
-		{Rule: rules.RouteConflict, Pos: at(3, 10)},
-		{Rule: rules.BadPath, Pos: at(3, 10)},
-		{Rule: rules.Signature, Pos: at(2, 1)},
-		{Rule: rules.Compile, Pos: at(1, 1), Message: "x"},
-		{Rule: rules.Compile, Pos: at(1, 1), Message: "x (from the compiler)"},
-		{Rule: rules.Compile, Pos: at(1, 5), Message: "y"},
-	}
-	got := Merge(fs)
-	want := []string{rules.Compile, rules.Compile, rules.Signature, rules.BadPath}
-	if !slices.Equal(rulesOf(got), want) {
-		t.Fatalf("Merge = %v, want %v", rulesOf(got), want)
-	}
-}
-
-func TestParsePos(t *testing.T) {
-	fset := token.NewFileSet()
-	tests := []struct {
-		in   string
-		want token.Position
-		ok   bool
-	}{
-		{"a/b.go:3:7", token.Position{Filename: "/root/a/b.go", Line: 3, Column: 7}, true},
-		{"/abs/c.go:12", token.Position{Filename: "/abs/c.go", Line: 12, Column: 1}, true},
-		{"", token.Position{}, false},
-		{"-", token.Position{}, false},
-		{"no position", token.Position{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := parsePos(fset, tt.in, "/root")
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("parsePos(%q) = %v, %t; want %v, %t", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-	f, ok := compilerLine(fset, "x/y.go:4:2: declared and not used: v", "/root")
-	if !ok || f.Pos.Filename != "/root/x/y.go" || f.Pos.Line != 4 || f.Message != "declared and not used: v" || f.Rule != rules.Compile {
-		t.Errorf("compilerLine = %+v, %t", f, ok)
 	}
 }
