@@ -386,8 +386,9 @@ func checkManifest(t *testing.T, proj string) {
 // TestEmacsFlymake checks the gopls variant of flash-lsp.el
 // (flash-lsp-eglot-server 'gopls): eglot's server list is left alone,
 // flash-lsp-flymake-mode turns on in go-mode buffers, its Flymake backend
-// reports exactly what `flash-lsp check` finds at the same positions, and
-// flash-lsp-generate runs `flash-lsp generate` in the buffer's module.
+// reports exactly what `flash-lsp check` finds at the same positions,
+// flash-lsp-generate runs `flash-lsp generate` in the buffer's module, and a
+// flash-lsp-program that does not exist is an error naming the install command.
 func TestEmacsFlymake(t *testing.T) {
 	requireEmacs(t)
 	root := repoRoot(t)
@@ -405,6 +406,7 @@ func TestEmacsFlymake(t *testing.T) {
 		EglotPrograms bool   `json:"eglot_programs"`
 		Initial       []diag `json:"initial"`
 		GenerateExit  *int   `json:"generate_exit"`
+		Missing       string `json:"missing"`
 	}
 	runEmacs(t, binDir, map[string]any{
 		"mode":          "flymake",
@@ -430,6 +432,9 @@ func TestEmacsFlymake(t *testing.T) {
 		t.Errorf("flash-lsp-generate exit = %v, want 0", fmtPtr(res.GenerateExit))
 	}
 	checkManifest(t, clean)
+	if want := "flash-lsp: /nonexistent/flash-lsp was not found; install it with \"go install github.com/flash-lsp/flash-lsp/cmd/flash-lsp@latest\""; !strings.HasPrefix(res.Missing, want) {
+		t.Errorf("with flash-lsp-program missing: %q, want it to start with %q", res.Missing, want)
+	}
 }
 
 func fmtPtr(p *int) string {

@@ -71,7 +71,7 @@ Takes effect in `flash-lsp-setup'."
   (or (if (file-name-absolute-p flash-lsp-program)
           (and (file-executable-p flash-lsp-program) flash-lsp-program)
         (executable-find flash-lsp-program))
-      (user-error "flash-lsp: %s was not found; install it with `%s' or set `flash-lsp-program'"
+      (user-error "flash-lsp: %s was not found; install it with \"%s\" or set `flash-lsp-program'"
                   flash-lsp-program flash-lsp-install-command)))
 
 (defun flash-lsp-eglot-contact (&optional _interactive)

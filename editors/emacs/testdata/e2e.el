@@ -186,7 +186,13 @@ Batch Emacs never becomes idle, and eglot sends didChange from an idle timer."
   (kill-buffer)
   (find-file (plist-get e2e-spec :clean_file))
   (e2e-put :generate_exit (flash-lsp-generate))
-  (e2e-step "generate"))
+  (e2e-step "generate")
+  ;; A flash-lsp that is not there: the error says how to install it.
+  (let ((flash-lsp-program "/nonexistent/flash-lsp"))
+    (e2e-put :missing (condition-case err
+                          (progn (flash-lsp-eglot-contact) "no error")
+                        (user-error (error-message-string err)))))
+  (e2e-step "missing binary"))
 
 (condition-case err
     (progn
