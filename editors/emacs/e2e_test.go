@@ -255,7 +255,8 @@ func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 }
 
 // TestEmacsEglot drives Debian's Emacs 28 and eglot 1.9 with flash-lsp.el
-// set up as its README says (flash-lsp-setup, eglot-ensure from go-mode-hook)
+// set up as its README says for eglot (flash-lsp-eglot-server 'flash-lsp,
+// flash-lsp-setup, eglot-ensure from go-mode-hook)
 // against the real server on copies of testdata/projects: the diagnostics
 // match `flash-lsp check`, the quick fix applied through eglot and saved
 // changes exactly the method on disk and clears its diagnostic, hover shows
@@ -383,7 +384,7 @@ func checkManifest(t *testing.T, proj string) {
 	}
 }
 
-// TestEmacsFlymake checks the gopls variant of flash-lsp.el
+// TestEmacsFlymake checks flash-lsp.el's default, the gopls variant
 // (flash-lsp-eglot-server 'gopls): eglot's server list is left alone,
 // flash-lsp-flymake-mode turns on in go-mode buffers, its Flymake backend
 // reports exactly what `flash-lsp check` finds at the same positions,
@@ -407,6 +408,7 @@ func TestEmacsFlymake(t *testing.T) {
 		Initial       []diag `json:"initial"`
 		GenerateExit  *int   `json:"generate_exit"`
 		Missing       string `json:"missing"`
+		DefaultServer string `json:"default_server"`
 	}
 	runEmacs(t, binDir, map[string]any{
 		"mode":          "flymake",
@@ -414,6 +416,9 @@ func TestEmacsFlymake(t *testing.T) {
 		"initial_count": len(want),
 		"clean_file":    filepath.Join(clean, "cpu", "cpu.go"),
 	}, &res)
+	if res.DefaultServer != "gopls" {
+		t.Errorf("flash-lsp-eglot-server defaults to %q, want gopls (flash-lsp beside gopls, not instead)", res.DefaultServer)
+	}
 	if !res.FlymakeMode {
 		t.Errorf("flash-lsp-flymake-mode is off in a go-mode buffer")
 	}

@@ -104,6 +104,7 @@ Batch Emacs never becomes idle, and eglot sends didChange from an idle timer."
                 (when (eq method 'window/showMessage)
                   (push (list :type (plist-get params :type) :message (plist-get params :message)) e2e-messages))))
   (setq eglot-sync-connect 30)
+  (setq flash-lsp-eglot-server 'flash-lsp)   ; as the README says, for eglot
   (flash-lsp-setup)
   (add-hook 'go-mode-hook #'eglot-ensure)
 
@@ -173,8 +174,8 @@ Batch Emacs never becomes idle, and eglot sends didChange from an idle timer."
   (add-to-list 'load-path (plist-get e2e-spec :lisp))
   (require 'go-mode)
   (require 'flash-lsp)
-  (setq flash-lsp-eglot-server 'gopls)
-  (flash-lsp-setup)
+  (e2e-put :default_server (symbol-name flash-lsp-eglot-server))
+  (flash-lsp-setup)                     ; the default: gopls stays in eglot
   (find-file (plist-get e2e-spec :file))
   (e2e-put :flymake_mode (if flash-lsp-flymake-mode t :json-false))
   (e2e-put :eglot_programs (if (cl-some (lambda (e) (eq (cdr e) #'flash-lsp-eglot-contact)) eglot-server-programs) t :json-false))
