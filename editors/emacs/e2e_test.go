@@ -403,12 +403,14 @@ func TestEmacsFlymake(t *testing.T) {
 	want := checkFindings(t, server, proj, "./api", "api/api.go")
 
 	var res struct {
-		FlymakeMode   bool   `json:"flymake_mode"`
-		EglotPrograms bool   `json:"eglot_programs"`
-		Initial       []diag `json:"initial"`
-		GenerateExit  *int   `json:"generate_exit"`
-		Missing       string `json:"missing"`
-		DefaultServer string `json:"default_server"`
+		FlymakeMode   bool     `json:"flymake_mode"`
+		EglotPrograms bool     `json:"eglot_programs"`
+		Initial       []diag   `json:"initial"`
+		GenerateExit  *int     `json:"generate_exit"`
+		Missing       string   `json:"missing"`
+		DefaultServer string   `json:"default_server"`
+		WithEglot     []diag   `json:"with_eglot"`
+		Backends      []string `json:"backends"`
 	}
 	runEmacs(t, binDir, map[string]any{
 		"mode":          "flymake",
@@ -432,6 +434,22 @@ func TestEmacsFlymake(t *testing.T) {
 		if d.Code == "route-on-queue" && d.Type != ":warning" || d.Code != "route-on-queue" && d.Type != ":error" {
 			t.Errorf("diagnostic %+v has the wrong Flymake type", d)
 		}
+	}
+	// With eglot managing the buffer too (as it would with gopls), both
+	// backends report: eglot's, and flash-lsp-flymake's, unchanged.
+	var ours, eglots []diag
+	for _, d := range res.WithEglot {
+		if strings.HasPrefix(d.Type, "eglot-") {
+			eglots = append(eglots, d)
+		} else {
+			ours = append(ours, d)
+		}
+	}
+	if got := keys(ours); !slices.Equal(got, want) {
+		t.Errorf("with eglot in the buffer, flash-lsp-flymake reports:\n got %v\nwant %v (backends %v)", got, want, res.Backends)
+	}
+	if len(eglots) == 0 || !slices.Contains(res.Backends, "eglot-flymake-backend") || !slices.Contains(res.Backends, "flash-lsp-flymake") {
+		t.Errorf("want eglot's and flash-lsp's Flymake backends both reporting; backends %v, %d eglot diagnostics", res.Backends, len(eglots))
 	}
 	if res.GenerateExit == nil || *res.GenerateExit != 0 {
 		t.Errorf("flash-lsp-generate exit = %v, want 0", fmtPtr(res.GenerateExit))
