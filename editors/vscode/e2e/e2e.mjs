@@ -19,7 +19,7 @@
 // code-server is installed by scripts/deps.sh (scripts/deps.d/editors.sh);
 // without it, or without Chromium, the test fails.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
@@ -174,12 +174,17 @@ function freePort() {
   });
 }
 
-function build(out, ldflags) {
-  const args = ['build', '-o', out];
-  if (ldflags) {
-    args.push('-ldflags', ldflags);
-  }
-  execFileSync('go', [...args, './cmd/flash-lsp'], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+/** Runs a command to completion, its output shown only when it fails. */
+function run(cmd, args, cwd) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`));
+      } else {
+        resolve();
+      }
+    });
+  });
 }
 
 const userDir = path.join(tmp, 'user');
@@ -268,14 +273,13 @@ try {
   log('building flash-lsp and an old one (v0.0.9), packaging the extension');
   const binDir = path.join(tmp, 'bin');
   const server = path.join(binDir, 'flash-lsp');
-  build(server);
   const oldServer = path.join(tmp, 'old', 'flash-lsp');
-  build(oldServer, '-X main.version=v0.0.9');
   const vsix = path.join(tmp, 'flash-lsp.vsix');
-  execFileSync(path.join(extRoot, 'node_modules', '.bin', 'vsce'), ['package', '--skip-license', '--out', vsix], {
-    cwd: extRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  await Promise.all([
+    run('go', ['build', '-o', server, './cmd/flash-lsp'], repo),
+    run('go', ['build', '-o', oldServer, '-ldflags', '-X main.version=v0.0.9', './cmd/flash-lsp'], repo),
+    run(path.join(extRoot, 'node_modules', '.bin', 'vsce'), ['package', '--skip-license', '--out', vsix], extRoot),
+  ]);
 
   const proj = path.join(tmp, 'quickstart');
   cpSync(path.join(repo, 'testdata', 'projects', 'quickstart'), proj, { recursive: true, filter: (s) => path.basename(s) !== '.flash' });
