@@ -290,7 +290,7 @@ try {
   const lines = original.split('\n');
   const line = lines.indexOf(directive) + 1;
   if (line === 0) {
-    fail(`${directive} not found in ${file}`);
+    throw new Error(`${directive} not found in ${file}`);
   }
   writeFileSync(file, original.replace(directive, directive.replace('method=GET', 'method=get')));
   const methodCol = directive.indexOf('GET') + 1;
@@ -318,7 +318,7 @@ try {
   execFileSync(codeServer, [...csArgs, '--install-extension', vsix], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const installed = readdirSync(extDir).filter((d) => d.startsWith('flash-lsp.flash-lsp-'));
   if (installed.length !== 1) {
-    fail(`the .vsix did not install: ${extDir} holds ${readdirSync(extDir).join(', ')}`);
+    throw new Error(`the .vsix did not install: ${extDir} holds ${readdirSync(extDir).join(', ')}`);
   }
 
   const port = await freePort();
@@ -342,7 +342,7 @@ try {
   codeServerProc.stderr.on('data', (b) => (csLog += b));
   await until('code-server to listen', () => csLog.includes('HTTP server listening') || codeServerProc.exitCode !== null, 60_000);
   if (codeServerProc.exitCode !== null) {
-    fail(`code-server exited ${codeServerProc.exitCode}:\n${csLog}`);
+    throw new Error(`code-server exited ${codeServerProc.exitCode}:\n${csLog}`);
   }
   log(`code-server on 127.0.0.1:${port}`);
 
