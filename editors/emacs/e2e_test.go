@@ -255,7 +255,8 @@ func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 }
 
 // TestEmacsEglot drives Debian's Emacs 28 and eglot 1.9 with flash-lsp.el
-// set up as its README says (flash-lsp-setup, eglot-ensure from go-mode-hook)
+// set up as its README says for eglot (flash-lsp-eglot-server 'flash-lsp,
+// flash-lsp-setup, eglot-ensure from go-mode-hook)
 // against the real server on copies of testdata/projects: the diagnostics
 // match `flash-lsp check`, the quick fix applied through eglot and saved
 // changes exactly the method on disk and clears its diagnostic, hover shows
@@ -383,11 +384,12 @@ func checkManifest(t *testing.T, proj string) {
 	}
 }
 
-// TestEmacsFlymake checks the gopls variant of flash-lsp.el
+// TestEmacsFlymake checks flash-lsp.el's default, the gopls variant
 // (flash-lsp-eglot-server 'gopls): eglot's server list is left alone,
 // flash-lsp-flymake-mode turns on in go-mode buffers, its Flymake backend
-// reports exactly what `flash-lsp check` finds at the same positions, and
-// flash-lsp-generate runs `flash-lsp generate` in the buffer's module.
+// reports exactly what `flash-lsp check` finds at the same positions,
+// flash-lsp-generate runs `flash-lsp generate` in the buffer's module, and a
+// flash-lsp-program that does not exist is an error naming the install command.
 func TestEmacsFlymake(t *testing.T) {
 	requireEmacs(t)
 	root := repoRoot(t)
@@ -401,10 +403,14 @@ func TestEmacsFlymake(t *testing.T) {
 	want := checkFindings(t, server, proj, "./api", "api/api.go")
 
 	var res struct {
-		FlymakeMode   bool   `json:"flymake_mode"`
-		EglotPrograms bool   `json:"eglot_programs"`
-		Initial       []diag `json:"initial"`
-		GenerateExit  *int   `json:"generate_exit"`
+		FlymakeMode   bool     `json:"flymake_mode"`
+		EglotPrograms bool     `json:"eglot_programs"`
+		Initial       []diag   `json:"initial"`
+		GenerateExit  *int     `json:"generate_exit"`
+		Missing       string   `json:"missing"`
+		DefaultServer string   `json:"default_server"`
+		WithEglot     []diag   `json:"with_eglot"`
+		Backends      []string `json:"backends"`
 	}
 	runEmacs(t, binDir, map[string]any{
 		"mode":          "flymake",
@@ -412,6 +418,9 @@ func TestEmacsFlymake(t *testing.T) {
 		"initial_count": len(want),
 		"clean_file":    filepath.Join(clean, "cpu", "cpu.go"),
 	}, &res)
+	if res.DefaultServer != "gopls" {
+		t.Errorf("flash-lsp-eglot-server defaults to %q, want gopls (flash-lsp beside gopls, not instead)", res.DefaultServer)
+	}
 	if !res.FlymakeMode {
 		t.Errorf("flash-lsp-flymake-mode is off in a go-mode buffer")
 	}
@@ -426,10 +435,29 @@ func TestEmacsFlymake(t *testing.T) {
 			t.Errorf("diagnostic %+v has the wrong Flymake type", d)
 		}
 	}
+	// With eglot managing the buffer too (as it would with gopls), both
+	// backends report: eglot's, and flash-lsp-flymake's, unchanged.
+	var ours, eglots []diag
+	for _, d := range res.WithEglot {
+		if strings.HasPrefix(d.Type, "eglot-") {
+			eglots = append(eglots, d)
+		} else {
+			ours = append(ours, d)
+		}
+	}
+	if got := keys(ours); !slices.Equal(got, want) {
+		t.Errorf("with eglot in the buffer, flash-lsp-flymake reports:\n got %v\nwant %v (backends %v)", got, want, res.Backends)
+	}
+	if len(eglots) == 0 || !slices.Contains(res.Backends, "eglot-flymake-backend") || !slices.Contains(res.Backends, "flash-lsp-flymake") {
+		t.Errorf("want eglot's and flash-lsp's Flymake backends both reporting; backends %v, %d eglot diagnostics", res.Backends, len(eglots))
+	}
 	if res.GenerateExit == nil || *res.GenerateExit != 0 {
 		t.Errorf("flash-lsp-generate exit = %v, want 0", fmtPtr(res.GenerateExit))
 	}
 	checkManifest(t, clean)
+	if want := "flash-lsp: /nonexistent/flash-lsp was not found; install it with \"go install github.com/flash-lsp/flash-lsp/cmd/flash-lsp@latest\""; !strings.HasPrefix(res.Missing, want) {
+		t.Errorf("with flash-lsp-program missing: %q, want it to start with %q", res.Missing, want)
+	}
 }
 
 func fmtPtr(p *int) string {

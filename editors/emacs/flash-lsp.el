@@ -10,21 +10,22 @@
 ;; Diagnostics, quick fixes, hover and code generation for //flash:remote
 ;; directives in Go buffers (go-mode and go-ts-mode).
 ;;
-;; Eglot before Emacs 30 runs one language server per major mode and
-;; project, so a Go buffer gets either gopls or flash-lsp from eglot.
-;; `flash-lsp-eglot-server' chooses:
+;; Eglot runs one language server per major mode and project, so a Go
+;; buffer gets either gopls or flash-lsp from eglot.  `flash-lsp-eglot-server'
+;; chooses:
 ;;
-;;   'flash-lsp (the default): eglot runs `flash-lsp serve' for Go buffers,
-;;              with everything the server offers (diagnostics as you type,
-;;              quick fixes, hover, completion, `flash-lsp-generate').
-;;   'gopls:    eglot keeps gopls, and `flash-lsp-flymake-mode' adds
-;;              flash-lsp's findings to Flymake from `flash-lsp check' on
-;;              the saved file (no quick fixes or hover from flash-lsp then).
+;;   'gopls (the default): eglot keeps gopls, and `flash-lsp-flymake-mode'
+;;              adds flash-lsp's findings to Flymake from `flash-lsp check'
+;;              on the saved file (no quick fixes or hover from flash-lsp).
+;;   'flash-lsp: eglot runs `flash-lsp serve' for Go buffers instead of
+;;              gopls, with everything the server offers (diagnostics as you
+;;              type, quick fixes, hover, completion, `flash-lsp-generate').
 ;;
 ;; Setup:
 ;;
 ;;   (add-to-list 'load-path "~/src/flash-lsp/editors/emacs")
 ;;   (require 'flash-lsp)
+;;   ;; (setq flash-lsp-eglot-server 'flash-lsp)  ; flash-lsp in eglot instead of gopls
 ;;   (flash-lsp-setup)
 ;;   (add-hook 'go-mode-hook #'eglot-ensure)
 
@@ -51,13 +52,13 @@ Install it with `flash-lsp-install-command'."
 For example (\"--logfile\" \"/tmp/flash-lsp.log\")."
   :type '(repeat string))
 
-(defcustom flash-lsp-eglot-server 'flash-lsp
+(defcustom flash-lsp-eglot-server 'gopls
   "Which server eglot runs for Go buffers.
-`flash-lsp': eglot runs flash-lsp.  `gopls': eglot keeps gopls and
-`flash-lsp-flymake-mode' reports flash-lsp's findings on save.
-Takes effect in `flash-lsp-setup'."
-  :type '(choice (const :tag "flash-lsp in eglot" flash-lsp)
-                 (const :tag "gopls in eglot, flash-lsp through Flymake" gopls)))
+`gopls': eglot keeps gopls and `flash-lsp-flymake-mode' reports
+flash-lsp's findings on save.  `flash-lsp': eglot runs flash-lsp
+instead of gopls.  Takes effect in `flash-lsp-setup'."
+  :type '(choice (const :tag "gopls in eglot, flash-lsp through Flymake" gopls)
+                 (const :tag "flash-lsp in eglot" flash-lsp)))
 
 (defconst flash-lsp-install-command
   "go install github.com/flash-lsp/flash-lsp/cmd/flash-lsp@latest"
@@ -71,7 +72,7 @@ Takes effect in `flash-lsp-setup'."
   (or (if (file-name-absolute-p flash-lsp-program)
           (and (file-executable-p flash-lsp-program) flash-lsp-program)
         (executable-find flash-lsp-program))
-      (user-error "flash-lsp: %s was not found; install it with `%s' or set `flash-lsp-program'"
+      (user-error "flash-lsp: %s was not found; install it with \"%s\" or set `flash-lsp-program'"
                   flash-lsp-program flash-lsp-install-command)))
 
 (defun flash-lsp-eglot-contact (&optional _interactive)

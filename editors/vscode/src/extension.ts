@@ -35,6 +35,13 @@ let lifecycle: Promise<void> = Promise.resolve();
 const crashes = new RestartPolicy();
 // The server versions already warned about, so a restart does not repeat it.
 const warnedVersions = new Set<string>();
+// The flash.server.* settings of the last start (launchKey).
+let startedWith: string | undefined;
+
+function launchKey(): string {
+  const config = vscode.workspace.getConfiguration('flash');
+  return JSON.stringify(restartSections.map((s) => config.get(s.slice('flash.'.length))));
+}
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('Flash');
@@ -43,7 +50,9 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
     vscode.commands.registerCommand('flash.restartServer', () => restart()),
     vscode.commands.registerCommand('flash.generateHandlers', () => generate()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (restartSections.some((s) => e.affectsConfiguration(s))) {
+      // One edit can raise several events (a remote window reloads more
+      // than one settings file): restart only when the launch changed.
+      if (restartSections.some((s) => e.affectsConfiguration(s)) && launchKey() !== startedWith) {
         void restart();
       }
     }),
@@ -70,6 +79,7 @@ function restart(): Promise<void> {
 
 async function start(): Promise<void> {
   const out = output!;
+  startedWith = launchKey();
   const { settings, problems } = readSettings((key) => vscode.workspace.getConfiguration('flash').get(key));
   for (const p of problems) {
     out.appendLine(`warning: ${p}`);

@@ -17,6 +17,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 
 import { isExecutableFile, resolveServerBinary } from '../binary';
 import { generateArguments, serverLaunch } from '../settings';
+import { checkServerVersion } from '../version';
 
 const repo = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -70,12 +71,18 @@ describe('flash-lsp serve, launched like the extension', () => {
 
     try {
       const rootUri = pathToFileURL(proj).toString();
-      const init = await conn.sendRequest<{ capabilities: { executeCommandProvider?: { commands: string[] } } }>('initialize', {
+      const init = await conn.sendRequest<{
+        capabilities: { executeCommandProvider?: { commands: string[] } };
+        serverInfo?: { name?: string; version?: string };
+      }>('initialize', {
         processId: process.pid,
         rootUri,
         workspaceFolders: [{ uri: rootUri, name: 'quickstart' }],
         capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, workspaceFolders: true } },
       });
+      // The version handshake's server side: a go build from a checkout is "devel", which is not compared.
+      assert.deepEqual(init.serverInfo, { name: 'flash-lsp', version: 'devel' });
+      assert.equal(checkServerVersion(init.serverInfo).kind, 'unknown');
       const commands = init.capabilities.executeCommandProvider?.commands ?? [];
       assert.ok(commands.includes('flash.generate'), `server commands ${JSON.stringify(commands)}`);
       const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
