@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"go/format"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func AllMain(res *Result) ([]byte, error) {
 	g.im.assign()
 
 	var out bytes.Buffer
-	fmt.Fprintf(&out, "%s\n\n", Header)
+	fmt.Fprintf(&out, "%s\n\n", model.GeneratedHeader)
 	out.WriteString("// Command all serves every Flash resource of the module in one process,\n")
 	out.WriteString("// each under /<dir>, with live behaviour: it is what flash-lsp run --all builds.\n")
 	out.WriteString("package main\n\n")
@@ -105,12 +104,10 @@ func AllMain(res *Result) ([]byte, error) {
 			}
 		}
 	}
-	out.Write(b.Bytes())
-	src, err := format.Source(out.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("codegen: formatting the run --all main package: %w", err)
-	}
-	return src, nil
+	// This program is small and written for reading, not speed: it goes
+	// through go/format whole.
+	g.im.needFormat = true
+	return finish(&out, b.Bytes(), g.im, "the run --all main package")
 }
 
 // CompileAll writes AllMain under .flash/.build/all, compiles it to out

@@ -4,6 +4,8 @@ import (
 	"go/format"
 	"strings"
 	"testing"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 func TestAllMain(t *testing.T) {
@@ -17,7 +19,7 @@ func TestAllMain(t *testing.T) {
 	}
 	s := string(src)
 	for _, want := range []string{
-		Header + "\n",
+		model.GeneratedHeader + "\n",
 		"package main\n",
 		`{Prefix: "/jobs_queue", App: runtime.App{Resource: runtime.LiveServerless(*jobs.Jobs), Functions: functions0, Manifest: []byte(manifest)}},`,
 		`{Prefix: "/test-api", App: runtime.App{Resource: runtime.LiveLoadBalancer(api.API), Functions: functions1, Manifest: []byte(manifest), OpenAPI: []byte(openAPI1)}},`,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/token"
 	"path"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/runtime"
 )
 
 // DefaultClientDir is where generate writes the typed clients, relative to
@@ -85,6 +85,30 @@ func ClientMethods(fns []*model.Function) []string {
 	return names
 }
 
+// ClientFunctions maps each method of the typed client that Generate
+// writes for the resource named name to the function it calls: the
+// language server's hover and go-to-definition on client calls read the
+// methods from here rather than from the generated source. It is empty
+// when p has no such resource.
+func ClientFunctions(p *Project, name string) map[string]*model.Function {
+	resources, byRes, err := selectProject(p)
+	if err != nil {
+		return nil
+	}
+	for _, r := range resources {
+		if r.Name != name {
+			continue
+		}
+		fns := byRes[r]
+		out := make(map[string]*model.Function, len(fns))
+		for i, m := range ClientMethods(fns) {
+			out[m] = fns[i]
+		}
+		return out
+	}
+	return nil
+}
+
 func exportedName(s string) string {
 	s = strings.TrimLeft(s, "_")
 	if s == "" {
@@ -138,13 +162,13 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	var out bytes.Buffer
 	b := &out
 	pkg := ClientPackage(r.Name)
-	fmt.Fprintf(b, "%s\n\n", Header)
+	fmt.Fprintf(b, "%s\n\n", model.GeneratedHeader)
 	fmt.Fprintf(b, "// Package %s calls the functions of the Flash resource %q\n", pkg, r.Name)
 	fmt.Fprintf(b, "// (%s, %s).\n", r.ResourceType(), kindText(r))
 	b.WriteString("//\n")
 	b.WriteString("// A call goes to the first of: the Client's BaseURL; this process, when\n")
 	fmt.Fprintf(b, "// it serves %s (its own handler, or flash-lsp run --all);\n", commentName(r.Name))
-	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", model.EnvSuffix(r.Name), model.EnvSuffix(r.Name))
+	fmt.Fprintf(b, "// $FLASH_ENDPOINT_URL_%s; $FLASH_ENDPOINT_ID_%s; the\n", runtime.EnvSuffix(r.Name), runtime.EnvSuffix(r.Name))
 	b.WriteString("// endpoints of the mothership's manifest ($FLASH_MOTHERSHIP_URL or\n")
 	b.WriteString("// $FLASH_MOTHERSHIP_ID). See runtime.Caller.\n")
 	fmt.Fprintf(b, "package %s\n\n", pkg)
@@ -162,15 +186,7 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 			return nil, err
 		}
 	}
-	indent(&out, body.Bytes())
-	if im.needFormat {
-		src, err := format.Source(out.Bytes())
-		if err != nil {
-			return nil, fmt.Errorf("codegen: formatting the client of %s: %w", r.Name, err)
-		}
-		return src, nil
-	}
-	return out.Bytes(), nil
+	return finish(&out, body.Bytes(), im, "the client of "+r.Name)
 }
 
 func descriptorName(method string) string { return "remote" + method }

@@ -89,7 +89,7 @@ func TestClientSource(t *testing.T) {
 	}
 	s := string(src)
 	for _, want := range []string{
-		Header + "\n",
+		model.GeneratedHeader + "\n",
 		"package test_api\n",
 		"import (\n\t\"context\"\n\n\t\"example.com/app/items\"\n\t\"github.com/flash-lsp/flash-lsp/runtime\"\n)\n",
 		`const Resource = "test-api"`,
@@ -170,16 +170,6 @@ func TestClientWriteAndStale(t *testing.T) {
 	}
 	if _, err := Generate(p, Options{ClientDir: "../out"}); err == nil {
 		t.Error("a client directory outside the module was accepted")
-	}
-}
-
-// TestEnvSuffixAgrees: the generated clients' documentation and the
-// runtime's resolver name the same environment variables.
-func TestEnvSuffixAgrees(t *testing.T) {
-	for _, name := range []string{"test-api", "03_05_load_balancer_cpu", "my api.v2", "Ünïcode-name", "a/b", ""} {
-		if m, r := model.EnvSuffix(name), runtime.EnvSuffix(name); m != r {
-			t.Errorf("%q: model.EnvSuffix = %q, runtime.EnvSuffix = %q", name, m, r)
-		}
 	}
 }
 

@@ -85,7 +85,7 @@ var T time.Time
 	s := string(src)
 	t.Log(s)
 	for _, want := range []string{
-		Header + "\n",
+		model.GeneratedHeader + "\n",
 		`workers "example.com/app/03_advanced-workers"`,
 		`runtime2 "example.com/app/runtime"`,
 		`"github.com/flash-lsp/flash-lsp/runtime"`,

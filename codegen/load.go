@@ -29,11 +29,18 @@ type Loaded struct {
 // target platform sees (GOOS, GOARCH, CGO_ENABLED=0), so that the manifest
 // and the compiled handlers agree.
 func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
+	return LoadOverlay(ctx, dir, t, nil)
+}
+
+// LoadOverlay is Load with overlay (absolute file name → contents)
+// replacing files on disk: the language server's flash.generate loads
+// its unsaved buffers for the same target as `flash-lsp generate`.
+func LoadOverlay(ctx context.Context, dir string, t Target, overlay map[string][]byte) (*Loaded, error) {
 	root, _, _, err := project.FindModule(dir)
 	if err != nil {
 		return nil, err
 	}
-	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env()})
+	p, err := project.Load(ctx, project.Config{Dir: root, Env: t.Env(), Overlay: overlay})
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +53,7 @@ func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
 	}, nil
 }
 
-// FromProject returns what Generate needs of a loaded project. The
-// language server calls it with the project of its latest snapshot.
+// FromProject returns what Generate needs of a loaded project.
 func FromProject(p *project.Project) *Project {
 	return &Project{
 		Root:      p.Root,
@@ -56,6 +62,29 @@ func FromProject(p *project.Project) *Project {
 		Functions: p.AllFunctions(),
 		Docs:      model.CollectDocs(p.Packages),
 	}
+}
+
+// FromModels returns what Generate needs of the joined models of a
+// module's packages: the language server calls it with its snapshot's.
+func FromModels(root, module string, pkgs []*model.Package) *Project {
+	p := &Project{Root: root, Module: module, Docs: model.CollectDocs(pkgs)}
+	seen := map[string]bool{}
+	add := func(r *model.Resource) {
+		if r != nil && !seen[r.Ref()] {
+			seen[r.Ref()] = true
+			p.Resources = append(p.Resources, r)
+		}
+	}
+	for _, mp := range pkgs {
+		for _, r := range mp.Resources {
+			add(r)
+		}
+		p.Functions = append(p.Functions, mp.Functions...)
+	}
+	for _, f := range p.Functions {
+		add(f.Resource)
+	}
+	return p
 }
 
 // Blocking returns the findings that stop generation: errors other than

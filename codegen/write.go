@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // Every file flash-lsp writes into a user's module goes through this file
@@ -28,7 +30,7 @@ import (
 //   - every write and deletion is planned, and every conflict found, before
 //     the first write: a conflict stops the writer, naming each file;
 //   - only files flash-lsp generated are deleted: a .go file whose first
-//     line is Header, and inside .flash the files it names itself; a
+//     line is model.GeneratedHeader, and inside .flash the files it names itself; a
 //     directory is removed only when it is then empty, and a user's file
 //     left in it is reported (Change kind "kept").
 
@@ -86,7 +88,7 @@ func (e *ConflictError) Error() string {
 }
 
 // hasHeader reports whether the file at name is a regular file (not a
-// link) whose first line is Header.
+// link) whose first line is model.GeneratedHeader.
 func hasHeader(name string) bool {
 	fi, err := os.Lstat(name)
 	if err != nil || !fi.Mode().IsRegular() {
@@ -97,14 +99,14 @@ func hasHeader(name string) bool {
 		return false
 	}
 	defer f.Close()
-	buf := make([]byte, len(Header)+2)
+	buf := make([]byte, len(model.GeneratedHeader)+2)
 	n, _ := io.ReadFull(f, buf)
 	return isGenerated(buf[:n])
 }
 
-// isGenerated reports whether data's first line is Header.
+// isGenerated reports whether data's first line is model.GeneratedHeader.
 func isGenerated(data []byte) bool {
-	rest, ok := bytes.CutPrefix(data, []byte(Header))
+	rest, ok := bytes.CutPrefix(data, []byte(model.GeneratedHeader))
 	return ok && (len(rest) == 0 || rest[0] == '\n' || bytes.HasPrefix(rest, []byte("\r\n")))
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // treeHash maps every path under dir (links not followed) to a digest of
@@ -127,7 +129,7 @@ func TestWriteRefusesSymlinks(t *testing.T) {
 			}
 			// The link's target holds a generated-looking file and a
 			// user's file: neither may change.
-			writeFile(t, filepath.Join(outside, "main.go"), Header+"\n\npackage main\n")
+			writeFile(t, filepath.Join(outside, "main.go"), model.GeneratedHeader+"\n\npackage main\n")
 			writeFile(t, filepath.Join(outside, "notes.txt"), "mine\n")
 			link := filepath.Join(root, filepath.FromSlash(c.link))
 			os.RemoveAll(link)

@@ -10,6 +10,7 @@ import (
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/deploy/runpod"
+	"github.com/flash-lsp/flash-lsp/runtime"
 )
 
 // Defaults where the code sets nothing and the API needs a value.
@@ -158,7 +159,7 @@ func (r *Resource) Env(w Wiring) map[string]string {
 	env["FLASH_RESOURCE_NAME"] = r.Name
 	for name, id := range w.IDs {
 		if name != r.Name {
-			env["FLASH_ENDPOINT_ID_"+model.EnvSuffix(name)] = id
+			env["FLASH_ENDPOINT_ID_"+runtime.EnvSuffix(name)] = id
 		}
 	}
 	if w.Mothership != "" {

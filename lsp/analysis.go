@@ -33,7 +33,7 @@ func (c *projectChecker) CheckPackage(in *cache.CheckInput) (*cache.Analysis, er
 	return &cache.Analysis{Model: pkg, Findings: withFile(all), CompileReported: true}, nil
 }
 
-func (c *projectChecker) ModuleRules(pkgs []*cache.Package) ([]finding.Finding, []*model.Package) {
+func (c *projectChecker) ModuleRules(pkgs []*cache.Package) cache.ModuleResult {
 	// Check links functions to resources and clears Valid in the models
 	// it is given: give it copies, since the previous snapshot's models
 	// may be read (hover) while this runs.
@@ -50,7 +50,12 @@ func (c *projectChecker) ModuleRules(pkgs []*cache.Package) ([]finding.Finding, 
 		}
 		models = append(models, &mp)
 	}
-	return withFile(finding.Merge(c.rules.Check(models), clientCycleFindings(pkgs))), models
+	cycles, explained := clientCycles(pkgs)
+	return cache.ModuleResult{
+		Findings:  withFile(finding.Merge(c.rules.Check(models), cycles)),
+		Models:    models,
+		Explained: explained,
+	}
 }
 
 // withFile drops findings without a file, which the editor cannot show.
@@ -64,12 +69,12 @@ func withFile(fs []finding.Finding) []finding.Finding {
 	return out
 }
 
-// clientCycleFindings runs the client-cycle rule over the workspace
-// packages, as `flash-lsp check` does over the module.
-func clientCycleFindings(pkgs []*cache.Package) []finding.Finding {
+// clientCycles runs the client-cycle rule over the workspace packages, as
+// `flash-lsp check` does over the module.
+func clientCycles(pkgs []*cache.Package) ([]finding.Finding, func(finding.Finding) bool) {
 	cps := make([]modulerules.Package, 0, len(pkgs))
 	for _, p := range pkgs {
-		cp := modulerules.Package{Path: p.Path, Name: p.Name, XTest: strings.HasSuffix(p.Path, "_test")}
+		cp := modulerules.Package{Path: p.Path, Name: p.Name, Dir: p.Dir, XTest: strings.HasSuffix(p.Path, "_test")}
 		for _, f := range p.Files {
 			if f.AST != nil && f.Tok != nil {
 				cp.Files = append(cp.Files, modulerules.File{AST: f.AST, Tok: f.Tok})
@@ -77,6 +82,5 @@ func clientCycleFindings(pkgs []*cache.Package) []finding.Finding {
 		}
 		cps = append(cps, cp)
 	}
-	found, _ := modulerules.ClientCycles(cps)
-	return found
+	return modulerules.ClientCycles(cps)
 }

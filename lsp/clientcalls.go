@@ -14,7 +14,9 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
+	"github.com/flash-lsp/flash-lsp/runtime"
 )
 
 // clientCall is a call of a generated typed client's method: the method
@@ -73,11 +75,7 @@ func clientCallsAt(dc *docContext) []clientCall {
 		if id, ok := sel.X.(*ast.Ident); ok && id.Name == name {
 			continue // svc.Client: the package's own names, not a method
 		}
-		q, ok := clientMethods(pkg)[sel.Sel.Name]
-		if !ok {
-			continue
-		}
-		if fn := functionByName(dc.snap, q); fn != nil {
+		if fn := clientMethod(dc.snap, pkg, sel.Sel.Name); fn != nil {
 			start, end := tf.Offset(sel.Sel.Pos()), tf.Offset(sel.Sel.End())
 			out = append(out, clientCall{rng: dc.m.rng(start, end), fn: fn})
 		}
@@ -100,94 +98,22 @@ func isClientPackage(pkg *cache.Package) bool {
 	return ok && c.Val().Kind() == constant.String
 }
 
-// clientMethods maps each method of a client package to the qualified
-// name of the function it calls, read from the generated source: the
-// method passes a runtime.RemoteFunc variable to Caller.Call, and that
-// variable's Name is the function's.
-func clientMethods(pkg *cache.Package) map[string]string {
-	names := make(map[string]string) // descriptor variable → qualified name
-	methods := make(map[string]string)
-	var calls []struct{ method, desc string }
-	for _, f := range pkg.Files {
-		if f.AST == nil {
-			continue
-		}
-		for _, d := range f.AST.Decls {
-			switch d := d.(type) {
-			case *ast.GenDecl:
-				for _, s := range d.Specs {
-					vs, ok := s.(*ast.ValueSpec)
-					if !ok || len(vs.Names) != 1 || len(vs.Values) != 1 {
-						continue
-					}
-					if q := remoteFuncName(vs.Values[0]); q != "" {
-						names[vs.Names[0].Name] = q
-					}
-				}
-			case *ast.FuncDecl:
-				if d.Recv == nil || d.Body == nil {
-					continue
-				}
-				ast.Inspect(d.Body, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok || len(call.Args) < 2 {
-						return true
-					}
-					if s, ok := call.Fun.(*ast.SelectorExpr); ok && s.Sel.Name == "Call" {
-						if id, ok := call.Args[1].(*ast.Ident); ok {
-							calls = append(calls, struct{ method, desc string }{d.Name.Name, id.Name})
-							return false
-						}
-					}
-					return true
-				})
-			}
-		}
+// clientMethod returns the remote function that method of the client
+// package pkg calls: the method codegen names for it (codegen's
+// ClientFunctions, over the snapshot's models), when the package as
+// generated declares it too, nil otherwise (a client older than the
+// code).
+func clientMethod(snap *cache.Snapshot, pkg *cache.Package, method string) *model.Function {
+	c, _ := pkg.Types.Scope().Lookup("Resource").(*types.Const)
+	client, _ := pkg.Types.Scope().Lookup("Client").(*types.TypeName)
+	if c == nil || client == nil {
+		return nil
 	}
-	for _, c := range calls {
-		if q, ok := names[c.desc]; ok {
-			methods[c.method] = q
-		}
+	if obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(client.Type()), true, pkg.Types, method); obj == nil {
+		return nil
 	}
-	return methods
-}
-
-// remoteFuncName returns the Name of a &runtime.RemoteFunc{...} literal.
-func remoteFuncName(e ast.Expr) string {
-	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
-		e = u.X
-	}
-	lit, ok := e.(*ast.CompositeLit)
-	if !ok {
-		return ""
-	}
-	if s, ok := lit.Type.(*ast.SelectorExpr); !ok || s.Sel.Name != "RemoteFunc" {
-		return ""
-	}
-	for _, elt := range lit.Elts {
-		kv, ok := elt.(*ast.KeyValueExpr)
-		if !ok {
-			continue
-		}
-		if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Name" {
-			if v, ok := kv.Value.(*ast.BasicLit); ok && v.Kind == token.STRING {
-				q, _ := strconv.Unquote(v.Value)
-				return q
-			}
-		}
-	}
-	return ""
-}
-
-func functionByName(snap *cache.Snapshot, qualified string) *model.Function {
-	for _, p := range snap.Models {
-		for _, fn := range p.Functions {
-			if fn.Qualified == qualified {
-				return fn
-			}
-		}
-	}
-	return nil
+	p := codegen.FromModels(snap.Module.Dir, snap.Path, snap.Models)
+	return codegen.ClientFunctions(p, constant.StringVal(c.Val()))[method]
 }
 
 // clientDefinition answers go-to-definition on a client method call with
@@ -227,7 +153,7 @@ func clientHover(dc *docContext) *protocol.Hover {
 		} else {
 			b.WriteString("**Queue job:** `POST /runsync`, polling `/status/{id}`\n\n")
 		}
-		suffix := model.EnvSuffix(res.Name)
+		suffix := runtime.EnvSuffix(res.Name)
 		fmt.Fprintf(&b, "**Endpoint:** the Client's `BaseURL`; in process when this process serves `%s`; `$FLASH_ENDPOINT_URL_%s`; `$FLASH_ENDPOINT_ID_%s`; the mothership's `/manifest`\n\n", res.Name, suffix, suffix)
 		if fn.Stream {
 			fmt.Fprintf(&b, "**Returns:** `iter.Seq2[%s, error]`, a stream\n\n", fn.ResultString)

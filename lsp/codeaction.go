@@ -14,7 +14,6 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
@@ -175,13 +174,7 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "flash.generate: no go.mod above %s", path)
 	}
 	release(ctx) // generating takes a while: let other messages through
-	snap := ms.scheduleAndWait(ctx, snapshotWait*10)
-	if snap == nil {
-		msg := "Flash: cannot generate: the module " + ms.mod.Dir + " could not be analysed"
-		s.showMessage(protocol.MessageTypeError, msg)
-		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, msg)
-	}
-	msg, err := s.generate(ctx, snap)
+	msg, err := s.generate(ctx, ms.mod)
 	if err != nil {
 		s.showMessage(protocol.MessageTypeError, "Flash: "+err.Error())
 		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, err.Error())
@@ -190,58 +183,36 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 	return nil, nil
 }
 
-// generate writes the handlers and manifest of the snapshot's module with
-// package codegen, the generator `flash-lsp generate` uses. Like it, it
-// refuses while error findings other than compile errors exist. It
-// generates what the editor shows, unsaved buffers included (the
-// diagnostics the user sees are theirs), and names the unsaved files in its
-// message, since the generated code compiles against the files on disk.
-func (s *Server) generate(ctx context.Context, snap *cache.Snapshot) (string, error) {
-	if f, bad := snap.HasErrors(true); bad {
-		rel := f.File
-		if r, err := filepath.Rel(snap.Module.Dir, f.File); err == nil {
-			rel = r
-		}
-		line := 0
-		if file := snap.Files[f.File]; file != nil {
-			line = int(newMapper(file.Content).position(f.Start).Line) + 1
-		}
-		return "", fmt.Errorf("not generating: fix the errors first (%s:%d: %s [%s])", rel, line, f.Message, f.Rule)
+// generate writes the handlers and manifest of mod as `flash-lsp
+// generate` does: the same loader for the same target (linux/amd64, so
+// the manifest and the handlers see the files the deployed binaries are
+// built from), the same generator. It refuses while error findings other
+// than compile errors exist. It generates what the editor shows, unsaved
+// buffers included (the diagnostics the user sees are theirs), and names
+// the unsaved files in its message, since the generated code compiles
+// against the files on disk.
+func (s *Server) generate(ctx context.Context, mod *cache.Module) (string, error) {
+	overlays, _ := s.overlays(mod)
+	l, err := codegen.LoadOverlay(ctx, mod.Dir, codegen.DefaultTarget, overlays)
+	if err != nil {
+		return "", fmt.Errorf("cannot generate: %w", err)
 	}
-	s.mu.Lock()
+	if bad := l.Blocking(false); len(bad) > 0 {
+		return "", fmt.Errorf("not generating: fix the errors first (%s)", l.FormatFinding(mod.Dir, bad[0]))
+	}
 	var unsaved []string
-	for name, d := range s.docs {
-		if !snap.Module.Contains(name) {
-			continue
-		}
-		if disk, err := os.ReadFile(name); err != nil || !bytes.Equal(disk, d.text) {
+	for name, text := range overlays {
+		if disk, err := os.ReadFile(name); err != nil || !bytes.Equal(disk, text) {
 			unsaved = append(unsaved, filepath.Base(name))
 		}
 	}
-	s.mu.Unlock()
 	note := ""
 	if len(unsaved) > 0 {
 		slices.Sort(unsaved)
 		note = "; from unsaved changes: save " + strings.Join(unsaved, ", ")
 	}
 
-	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path, Docs: model.CollectDocs(snap.Models)}
-	seen := map[*model.Resource]bool{}
-	for _, mp := range snap.Models {
-		for _, r := range mp.Resources {
-			if !seen[r] {
-				seen[r] = true
-				p.Resources = append(p.Resources, r)
-			}
-		}
-		p.Functions = append(p.Functions, mp.Functions...)
-	}
-	for _, f := range p.Functions {
-		if f.Resource != nil && !seen[f.Resource] {
-			seen[f.Resource] = true
-			p.Resources = append(p.Resources, f.Resource)
-		}
-	}
+	p := l.Project
 	epoch, err := codegen.SourceDateEpoch()
 	if err != nil {
 		return "", err

@@ -51,17 +51,7 @@ func (s *Server) deployPlan(ctx context.Context, args []json.RawMessage) (any, e
 
 // planText computes the plan of a snapshot's module.
 func planText(snap *cache.Snapshot) (string, error) {
-	p := &codegen.Project{Root: snap.Module.Dir, Module: snap.Path}
-	seen := map[string]bool{}
-	for _, mp := range snap.Models {
-		for _, r := range mp.Resources {
-			if !seen[r.Ref()] {
-				seen[r.Ref()] = true
-				p.Resources = append(p.Resources, r)
-			}
-		}
-		p.Functions = append(p.Functions, mp.Functions...)
-	}
+	p := codegen.FromModels(snap.Module.Dir, snap.Path, snap.Models)
 	res, err := codegen.Generate(p, codegen.Options{NoClient: true})
 	if err != nil {
 		return "", fmt.Errorf("computing the manifest: %w", err)

@@ -46,7 +46,7 @@ func (s *Server) docAt(ctx context.Context, uri protocol.DocumentURI, pos protoc
 	if dc.off, err = dc.m.offset(pos); err != nil {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
 	}
-	if strings.HasSuffix(filename, ".go") && !cache.Ignored(filename) {
+	if strings.HasSuffix(filename, ".go") && !model.UnderFlashDir(filename) {
 		dc.ms = s.moduleFor(filename, true)
 	}
 	if dc.ms != nil {
@@ -140,8 +140,7 @@ func funcNameAfter(m *mapper, off int) string {
 }
 
 // resolveResource finds the resource a directive's resource field names,
-// as seen from filename: Ident is a resource of the file's package,
-// pkg.Ident one of a package the file imports under that name.
+// as seen from filename, with the model's resolver.
 func resolveResource(snap *cache.Snapshot, filename, ref string) *model.Resource {
 	if snap == nil {
 		return nil
@@ -150,33 +149,11 @@ func resolveResource(snap *cache.Snapshot, filename, ref string) *model.Resource
 	if pkg == nil {
 		return nil
 	}
-	qual, name, qualified := strings.Cut(ref, ".")
-	if !qualified {
-		name = qual
-	}
-	target := pkg.Path
-	if qualified {
-		target = importedAs(snap, filename, qual)
-		if target == "" {
-			return nil
-		}
-	}
-	for _, p := range snap.Models {
-		if p.Path != target {
-			continue
-		}
-		for _, r := range p.Resources {
-			if r.Var == name {
-				return r
-			}
-		}
-	}
-	return nil
+	return model.Resolve(snap.Models, pkg.Path, ref, func(name string) string { return importedAs(snap, filename, name) })
 }
 
 // importedAs returns the path of the package filename imports under name
-// (its explicit name, or the package's own name for plain and blank
-// imports); "" when there is none.
+// (model.ImportName); "" when there is none.
 func importedAs(snap *cache.Snapshot, filename, name string) string {
 	f := snap.Files[filename]
 	if f == nil || f.AST == nil {
@@ -184,16 +161,7 @@ func importedAs(snap *cache.Snapshot, filename, name string) string {
 	}
 	for _, spec := range f.AST.Imports {
 		path, err := strconv.Unquote(spec.Path.Value)
-		if err != nil {
-			continue
-		}
-		if spec.Name != nil && spec.Name.Name != "_" && spec.Name.Name != "." {
-			if spec.Name.Name == name {
-				return path
-			}
-			continue
-		}
-		if packageName(snap, path) == name {
+		if err == nil && model.ImportName(spec, packageName(snap, path)) == name {
 			return path
 		}
 	}

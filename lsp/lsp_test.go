@@ -916,3 +916,49 @@ func requestsEverywhere(t *testing.T, c *client, file, src string) {
 		t.Errorf("hover past the end: %v, want InvalidParams", err)
 	}
 }
+
+// TestGenerateForTarget: flash.generate loads the module for the platform
+// handlers run on (linux/amd64), as `flash-lsp generate` does, whatever
+// platform the server itself runs for: with GOARCH=arm64 in its
+// environment, the function of the _amd64.go file is generated and the
+// one of the _arm64.go file is not.
+func TestGenerateForTarget(t *testing.T) {
+	files := map[string]string{
+		"res/res.go": appFiles["res/res.go"],
+		"api/amd64.go": `package api
+
+import _ "example.com/app/res"
+
+//flash:remote res.API method=GET path=/amd64
+func OnAMD64() string { return "" }
+`,
+		"api/arm64.go": `package api
+
+import _ "example.com/app/res"
+
+//flash:remote res.API method=GET path=/arm64
+func OnARM64() string { return "" }
+`,
+	}
+	dir := writeModule(t, files)
+	for _, arch := range []string{"amd64", "arm64"} {
+		name := filepath.Join(dir, "api", arch+".go")
+		if err := os.Rename(name, filepath.Join(dir, "api", "remote_"+arch+".go")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("GOARCH", "arm64")
+	c, _, _ := session(t, nil)
+	c.initialize(t.TempDir()) // no workspace analysis: only the command loads
+	args := map[string]any{"command": generateCommand, "arguments": []any{map[string]string{"uri": string(pathToURI(dir))}}}
+	if err := c.call(protocol.MethodWorkspaceExecuteCommand, args, nil); err != nil {
+		t.Fatalf("flash.generate: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ".flash", "flash_manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "OnAMD64") || strings.Contains(string(data), "OnARM64") {
+		t.Errorf("manifest not generated for linux/amd64:\n%s", data)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
@@ -384,7 +385,7 @@ func (s *Server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage)
 	byModule := map[*moduleState][]cache.FileChange{}
 	for _, ev := range params.Changes {
 		filename, err := uriToPath(ev.URI)
-		if err != nil || cache.Ignored(filename) {
+		if err != nil || model.UnderFlashDir(filename) {
 			continue
 		}
 		change := cache.FileChange{
@@ -454,7 +455,7 @@ func (s *Server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMess
 // changed schedules the analysis of the module holding filename after its
 // buffer changed.
 func (s *Server) changed(filename string) {
-	if !strings.HasSuffix(filename, ".go") || cache.Ignored(filename) {
+	if !strings.HasSuffix(filename, ".go") || model.UnderFlashDir(filename) {
 		return
 	}
 	ms := s.moduleFor(filename, true)

@@ -270,8 +270,10 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 	}
 	failures := 0
 	for st.Status == "IN_QUEUE" || st.Status == "IN_PROGRESS" {
-		if st.ID == "" {
-			return errors.New("runsync: a job in progress without an id")
+		if err := checkJobID(st.ID); err != nil {
+			// The job was submitted, and cannot be followed: it is not
+			// submitted again.
+			return &JobError{ID: st.ID, Status: st.Status, Err: fmt.Errorf("runsync answered %w", err)}
 		}
 		t := time.NewTimer(interval)
 		select {
@@ -311,6 +313,24 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 		return nil
 	}
 	return res.decode(function, result)
+}
+
+// checkJobID reports a job id the client cannot poll: empty, longer
+// than 256 bytes, or with bytes outside printable ASCII, '/', '?', '#'
+// and '%' included, which would change the /status URL.
+func checkJobID(id string) error {
+	if id == "" {
+		return errors.New("a job in progress without an id")
+	}
+	if len(id) > 256 {
+		return fmt.Errorf("a job id of %d bytes", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("/?#%\\", c) >= 0 {
+			return fmt.Errorf("an invalid job id %s", quoteShort(id))
+		}
+	}
+	return nil
 }
 
 func callEnvelope(function string, args []any, kwargs map[string]any) map[string]any {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -110,12 +111,22 @@ func newDrainPlan(grace, timeout time.Duration) drainPlan {
 }
 
 // drainServers runs the drain of SPEC section 15 once the serve context
-// is done and s answers 503 with Connection: close: it waits for the
-// grace and for the requests in flight, cancels the contexts of those
-// that outlive their share of the timeout (cancelRequests), answers 503
-// for the functions that still do not return, then closes the listeners
-// and connections. It returns by timeout.
-func drainServers(s *LoadBalancerServer, servers []*http.Server, cancelRequests context.CancelFunc, timeout time.Duration) {
+// is done and s answers 503: it waits for the grace and for the requests
+// in flight, cancels the contexts of those that outlive their share of
+// the timeout (cancelRequests), answers 503 for the functions that still
+// do not return, then closes the listeners and connections. It returns
+// by timeout.
+//
+// Closing a listener resets the connections the kernel has accepted for
+// it and the server has not yet: a client that reconnected a moment
+// before would see its request reset. So during the grace the 503
+// answers keep their connections open, and clients do not reconnect;
+// the listener closes once no new connection has come for a moment
+// (settle); only then does each answer close its connection
+// (Connection: close), after which a client's reconnection is refused,
+// and connections whose clients stay idle close with the servers'
+// shutdown.
+func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net.Listener, cancelRequests context.CancelFunc, timeout time.Duration) {
 	logger := s.logger()
 	start := time.Now()
 	plan := newDrainPlan(s.DrainGrace, timeout)
@@ -126,21 +137,70 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, cancelRequests 
 	closeCtx, cancel3 := context.WithDeadline(context.Background(), start.Add(plan.timeout))
 	defer cancel3()
 	sleepUntil(start.Add(plan.grace))
+	abandoned := 0
 	if !s.waitIdle(cancelCtx) {
 		logger.Warn("shutdown: cancelling the requests still running", slog.Int64("requests", s.inflight.Load()))
 		cancelRequests()
 		if !s.waitIdle(abandonCtx) {
-			s.calls.abandon(logger)
+			abandoned = s.calls.abandon(logger)
 		}
 	}
-	// The listeners close now, and the connections idle between requests:
-	// every answer since the drain began has closed its connection.
+
+	// The last steps must be over by the timeout, the process's exit too.
+	end := start.Add(plan.timeout - min(plan.timeout/20, 100*time.Millisecond))
+	settleBy := earliest(time.Now().Add(settleMax), end)
+	for time.Now().Before(settleBy) && time.Since(time.Unix(0, s.lastConn.Load())) < settleQuiet {
+		time.Sleep(settleQuiet / 10)
+	}
+	for _, ln := range listeners {
+		_ = ln.Close()
+	}
+	s.closing.Store(true)
+	logger.Info("draining: listener closed", slog.Int64("connections", s.conns.Load()), slog.Duration("after", time.Since(start)))
+	closeBy := earliest(time.Now().Add(settleMax), end)
+	for time.Now().Before(closeBy) && s.conns.Load() > int64(abandoned) {
+		time.Sleep(time.Millisecond)
+	}
+	logger.Info("draining: closing the connections left", slog.Int64("connections", s.conns.Load()), slog.Duration("after", time.Since(start)))
 	for _, srv := range servers {
+		if abandoned > 0 {
+			// Their handlers never return: Shutdown would wait for
+			// them to the end. Their answers are out; close.
+			_ = srv.Close()
+			continue
+		}
 		if err := srv.Shutdown(closeCtx); err != nil {
 			logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
 			_ = srv.Close()
 		}
 	}
+}
+
+// A drain waits up to settleMax for connections to settle (no new one
+// for settleQuiet) before it closes the listener, and as long again for
+// the open connections to close after their next answer.
+const (
+	settleQuiet = 50 * time.Millisecond
+	settleMax   = 500 * time.Millisecond
+)
+
+// connState counts the open connections of the main server and notes
+// when the last one came.
+func (s *LoadBalancerServer) connState(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.conns.Add(1)
+		s.lastConn.Store(time.Now().UnixNano())
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Add(-1)
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func sleepUntil(t time.Time) {

@@ -181,6 +181,15 @@ func logged(logger func() *slog.Logger, closing *atomic.Bool, next func(http.Res
 		if !h.Enabled(r.Context(), level) {
 			return
 		}
+		if rh, ok := h.(*requestLogHandler); ok {
+			now := time.Now()
+			items := -1 // not a stream
+			if rec.streamed {
+				items = rec.items
+			}
+			_ = rh.request(now, level, r.Method, r.URL.Path, rec.status, rec.size, now.Sub(start), r.RemoteAddr, items)
+			return
+		}
 		// Build the record directly: Logger.LogAttrs would also capture
 		// the caller's pc, which a request log does not need, and that
 		// costs more than the rest of the record.

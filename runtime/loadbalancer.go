@@ -88,8 +88,10 @@ type LoadBalancerServer struct {
 	// inflight counts the requests being served, /ping excepted, so that
 	// a drain can wait for them.
 	inflight atomic.Int64
-	closing  atomic.Bool // draining: every answer closes its connection
-	calls    calls       // user functions running, for the drain
+	closing  atomic.Bool  // draining: every answer closes its connection
+	calls    calls        // user functions running, for the drain
+	conns    atomic.Int64 // open connections of the main listener
+	lastConn atomic.Int64 // when the last one was accepted (UnixNano)
 }
 
 // routeHandler is a user route: the function and how its body is read.
@@ -566,13 +568,10 @@ func (s *LoadBalancerServer) Startup(ctx context.Context) error {
 
 // Drain makes /ping answer 503 from now on, so that no new requests are
 // routed here while in-flight ones finish, and answers any other new
-// request with 503.
-// Every answer from now on closes its connection, so that no client is
-// left on a keep-alive connection the drain will close.
-func (s *LoadBalancerServer) Drain() {
-	s.closing.Store(true)
-	s.state.Store(stateDraining)
-}
+// request with 503. Connections stay open until the listener closes
+// (see drainServers): a client told to reconnect now would reconnect into
+// a listener about to close.
+func (s *LoadBalancerServer) Drain() { s.state.Store(stateDraining) }
 
 // serveManifest answers GET /manifest: the manifest on the mothership, a
 // real 403 elsewhere.
@@ -715,13 +714,16 @@ func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn 
 	reqCtx, cancelRequests := context.WithCancel(context.Background())
 	defer cancelRequests()
 	base := func(net.Listener) context.Context { return reqCtx }
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog, BaseContext: base}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog,
+		BaseContext: base, ConnState: s.connState}
 	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if healthLn != nil {
 		hs := &http.Server{Handler: s.HealthHandler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog}
 		servers = append(servers, hs)
+		listeners = append(listeners, healthLn)
 		go func() { errc <- hs.Serve(healthLn) }()
 	}
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("routes", len(s.app.Functions)))
@@ -743,7 +745,7 @@ func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn 
 	logger.Info("draining", slog.Duration("grace", s.DrainGrace), slog.Duration("timeout", shutdownTimeout))
 	// The health server is closed last, so that it answers 503 while the
 	// main server drains.
-	drainServers(s, servers, cancelRequests, shutdownTimeout)
+	drainServers(s, servers, listeners, cancelRequests, shutdownTimeout)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)
 	}

@@ -438,7 +438,9 @@ func TestDrainTimeout(t *testing.T) {
 				t.Errorf("shutdown took %v with a 500ms timeout", d)
 			}
 			a := <-got
-			if a.status != 503 || !strings.Contains(a.body, "shutting down") || !a.close {
+			// The answer the drain writes itself closes its connection:
+			// the handler never returns to serve it again.
+			if a.status != 503 || !strings.Contains(a.body, "shutting down") || (tt.path == "/stuck" && !a.close) {
 				t.Errorf("request outliving the timeout: %d %q %v", a.status, a.body, a.header)
 			}
 		})

@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -127,11 +129,68 @@ func newProcessLogger(getenv func(string) string, out io.Writer) (logger *slog.L
 	}
 	sink := newLogSink(out)
 	opts := &slog.HandlerOptions{Level: c.level}
-	var h slog.Handler
 	if c.text {
-		h = slog.NewTextHandler(sink, opts)
-	} else {
-		h = slog.NewJSONHandler(sink, opts)
+		return slog.New(slog.NewTextHandler(sink, opts)), func() { _ = sink.Close() }, nil
 	}
+	h := &requestLogHandler{JSONHandler: slog.NewJSONHandler(sink, opts), w: sink}
 	return slog.New(h), func() { _ = sink.Close() }, nil
+}
+
+// A requestLogHandler is slog's JSONHandler, with a direct path for the
+// records of requests: the same bytes the JSONHandler writes, appended
+// without walking attributes through interfaces and closures, which
+// costs as much as the rest of a request log. Every other record goes
+// through the JSONHandler.
+type requestLogHandler struct {
+	*slog.JSONHandler
+	w io.Writer
+}
+
+var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// request writes the record of one request, in the JSONHandler's format:
+// {"time","level","msg":"request","method","path","status","bytes",
+// "duration" (nanoseconds),"remote"}, and "items" for a stream (items >= 0).
+func (h *requestLogHandler) request(t time.Time, level slog.Level, method, path string, status, size int, d time.Duration, remote string, items int) error {
+	bp := logBufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = append(b, `{"time":"`...)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"`...)
+	b = append(b, level.String()...)
+	b = append(b, `","msg":"request","method":`...)
+	b = appendJSONString(b, method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(size), 10)
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendInt(b, int64(d), 10)
+	b = append(b, `,"remote":`...)
+	b = appendJSONString(b, remote)
+	if items >= 0 {
+		b = append(b, `,"items":`...)
+		b = strconv.AppendInt(b, int64(items), 10)
+	}
+	b = append(b, "}\n"...)
+	_, err := h.w.Write(b)
+	*bp = b
+	logBufPool.Put(bp)
+	return err
+}
+
+// appendJSONString appends s as a JSON string: printable ASCII as it is,
+// anything else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -45,6 +45,12 @@ func childFunctions() []Function {
 			time.Sleep(500 * time.Millisecond)
 			return "slept", nil
 		},
+	}, Function{
+		Name: "example.com/app/api.Hang", Method: "GET", Path: "/hang",
+		Call: func(ctx context.Context, in *Input) (any, error) {
+			time.Sleep(time.Minute) // ignores its context
+			return "woke", nil
+		},
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 type Package struct {
 	Path string
 	Name string
+	Dir  string
 	// XTest marks an external test package (p_test), which may import
 	// what imports p.
 	XTest bool
@@ -43,9 +45,13 @@ type clientPackage struct {
 // rejects. The finding is at each use of the client in the package (or
 // at the import, when it is not used), and says what to do. pkgs must
 // hold every package of the module; the import graph is read from the
-// files' import declarations. onCycle holds the paths of the packages on
-// a reported cycle, whose compile errors the cycle explains.
-func ClientCycles(pkgs []Package) (found []finding.Finding, onCycle map[string]bool) {
+// files' import declarations.
+//
+// explained reports the compile findings that the cycles explain (an
+// import cycle, or a failed import of a package on one, in a package on
+// one): callers drop them, since the client-cycle finding says what is
+// wrong and what to do.
+func ClientCycles(pkgs []Package) (found []finding.Finding, explained func(finding.Finding) bool) {
 	clients := make(map[string]clientPackage)
 	byPath := make(map[string]*Package, len(pkgs))
 	for i := range pkgs {
@@ -58,8 +64,9 @@ func ClientCycles(pkgs []Package) (found []finding.Finding, onCycle map[string]b
 			clients[p.Path] = clientPackage{path: p.Path, resource: r}
 		}
 	}
+	none := func(finding.Finding) bool { return false }
 	if len(clients) == 0 {
-		return nil, nil
+		return nil, none
 	}
 	graph := make(map[string][]string) // package path → module packages it imports
 	for path, p := range byPath {
@@ -76,7 +83,7 @@ func ClientCycles(pkgs []Package) (found []finding.Finding, onCycle map[string]b
 		slices.Sort(graph[path])
 	}
 
-	onCycle = make(map[string]bool)
+	onCycle := make(map[string]bool)
 	paths := make([]string, 0, len(byPath))
 	for path := range byPath {
 		paths = append(paths, path)
@@ -110,13 +117,23 @@ func ClientCycles(pkgs []Package) (found []finding.Finding, onCycle map[string]b
 			}
 		}
 	}
-	return found, onCycle
+	if len(found) == 0 {
+		return nil, none
+	}
+	dirs := make(map[string]bool)
+	for path := range onCycle {
+		if p := byPath[path]; p != nil && p.Dir != "" {
+			dirs[p.Dir] = true
+		}
+	}
+	return found, func(f finding.Finding) bool {
+		return f.Rule == rules.Compile && dirs[filepath.Dir(f.File)] && causedByCycle(f.Message, onCycle)
+	}
 }
 
-// CausedByCycle reports whether a compile error is an import cycle, or a
-// package on one (pkgs, as ClientCycles returns them) that could not be
-// imported because of it.
-func CausedByCycle(msg string, pkgs map[string]bool) bool {
+// causedByCycle reports whether a compile error is an import cycle, or a
+// package on one (in pkgs) that could not be imported because of it.
+func causedByCycle(msg string, pkgs map[string]bool) bool {
 	if strings.Contains(msg, "import cycle not allowed") {
 		return true
 	}

@@ -7,11 +7,12 @@ import (
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
+	"github.com/flash-lsp/flash-lsp/runtime"
 )
 
 // duplicateResources reports duplicate-resource: resources whose names are
 // equal, or deploy to the same handler directory or environment suffix
-// (model.EnvSuffix folds case and sanitises). Each gets a finding at its
+// (runtime.EnvSuffix folds case and sanitises). Each gets a finding at its
 // Name value; they are added to bad, so that no code is generated for
 // their functions.
 func duplicateResources(resources []*model.Resource, bad map[*model.Resource]bool) []finding.Finding {
@@ -21,7 +22,7 @@ func duplicateResources(resources []*model.Resource, bad map[*model.Resource]boo
 		if r.Name == "" {
 			continue // resource-config reports it
 		}
-		k := model.EnvSuffix(r.Name)
+		k := runtime.EnvSuffix(r.Name)
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}

@@ -327,19 +327,9 @@ func (u *unit) publishFacts() {
 func dropGenerated(fs []finding.Finding) []finding.Finding {
 	out := fs[:0]
 	for _, f := range fs {
-		if !underFlash(f.File) {
+		if !model.UnderFlashDir(f.File) {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-// underFlash reports whether filename lies in a .flash directory.
-func underFlash(filename string) bool {
-	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(filename)), "/") {
-		if part == ".flash" {
-			return true
-		}
-	}
-	return false
 }

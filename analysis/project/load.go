@@ -423,7 +423,7 @@ func (l *loader) selectUnits(listed []*listPackage) {
 		if lp.DepOnly || lp.Module == nil || lp.Module.Path != l.modPath || strings.HasSuffix(lp.ImportPath, ".test") {
 			continue
 		}
-		if underFlash(filepath.Join(lp.Dir, "x")) {
+		if model.UnderFlashDir(filepath.Join(lp.Dir, "x")) {
 			continue
 		}
 		path := lp.pkgPath()

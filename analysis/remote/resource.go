@@ -481,11 +481,8 @@ func (a *analyzer) imports(f *ast.File) iter.Seq2[string, *types.Package] {
 			if pkg == nil {
 				continue
 			}
-			name := pkg.Name()
-			if spec.Name != nil && spec.Name.Name != "_" {
-				name = spec.Name.Name
-			}
-			if name == "." {
+			name := model.ImportName(spec, pkg.Name())
+			if name == "" {
 				continue
 			}
 			if !yield(name, pkg) {

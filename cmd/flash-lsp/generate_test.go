@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flash-lsp/flash-lsp/codegen"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // TestGenerateCheck: generate --check fails before generate, passes after,
@@ -85,7 +85,7 @@ func TestGenerateCheck(t *testing.T) {
 
 	// A removed resource's handler directory goes away.
 	os.MkdirAll(filepath.Join(mod, ".flash", "handlers", "old-resource"), 0o755)
-	os.WriteFile(filepath.Join(mod, ".flash", "handlers", "old-resource", "main.go"), []byte(codegen.Header+"\n\npackage main\n"), 0o644)
+	os.WriteFile(filepath.Join(mod, ".flash", "handlers", "old-resource", "main.go"), []byte(model.GeneratedHeader+"\n\npackage main\n"), 0o644)
 	r = cgRun(t, mod, nil, "generate", "--check")
 	if r.code != 1 || !strings.Contains(r.stdout, "extra: .flash/handlers/old-resource") {
 		t.Errorf("generate --check with a stale handler: exit %d\n%s", r.code, r.stdout)

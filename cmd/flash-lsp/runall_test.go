@@ -80,7 +80,7 @@ func TestRunAll(t *testing.T) {
 	h.expect(t, "GET", "/03_05_load_balancer_cpu/summary/2", "", 200,
 		`{"item":{"name":"Gadget"},"words":{"words":3,"top":["a","gadget","useful"]}}`)
 	h.expect(t, "GET", "/03_05_load_balancer_cpu/summary/9", "", 404, `{"error":"item \"9\" not found"}`)
-	// Request logs are buffered and flushed every 100 ms.
+	// Request logs are flushed every 100 ms.
 	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(stderr.String(), `"remote":"in-process"`); {
 		if time.Now().After(deadline) {
 			t.Error("no request was served in process")

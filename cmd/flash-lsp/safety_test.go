@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flash-lsp/flash-lsp/analysis/fix"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
@@ -194,7 +195,7 @@ func TestGenerateRefusesLinks(t *testing.T) {
 	for _, link := range []string{".flash/handlers", "flashclient", "flashclient/jobs", ".flash/handlers/old", ".flash"} {
 		t.Run(strings.ReplaceAll(link, "/", "_"), func(t *testing.T) {
 			outside := t.TempDir()
-			mustWrite(t, filepath.Join(outside, "main.go"), codegen.Header+"\n\npackage main\n")
+			mustWrite(t, filepath.Join(outside, "main.go"), model.GeneratedHeader+"\n\npackage main\n")
 			mustWrite(t, filepath.Join(outside, "mine.txt"), "mine\n")
 			abs := filepath.Join(mod, filepath.FromSlash(link))
 			saved := abs + ".saved"

@@ -102,7 +102,7 @@ func TestGenerateClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range p.Findings {
-		t.Errorf("%s@%d: %s [%s]", f.File, f.Start, f.Message, f.Rule)
+		t.Errorf("%s+%d: %s [%s]", f.File, f.Start, f.Message, f.Rule)
 	}
 	if p.NumFunctions() != 50 || len(p.Resources()) != 4 {
 		t.Fatalf("%d functions, %d resources", p.NumFunctions(), len(p.Resources()))

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/tools/go/gcexportdata"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
@@ -331,6 +330,6 @@ type compileOnly struct{}
 
 func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
 
-func (compileOnly) ModuleRules([]*Package) ([]finding.Finding, []*model.Package) {
-	return nil, nil
+func (compileOnly) ModuleRules([]*Package) ModuleResult {
+	return ModuleResult{}
 }

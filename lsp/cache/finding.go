@@ -34,11 +34,21 @@ type Checker interface {
 	// value's Extra.
 	CheckPackage(in *CheckInput) (*Analysis, error)
 	// ModuleRules runs the rules that need every package of the module.
-	// It also returns the packages' models joined into one project
-	// (functions linked to resources of other packages); it must not
-	// modify the models it is given, which other goroutines may be
-	// reading.
-	ModuleRules(pkgs []*Package) ([]finding.Finding, []*model.Package)
+	// It must not modify the models it is given, which other goroutines
+	// may be reading.
+	ModuleRules(pkgs []*Package) ModuleResult
+}
+
+// ModuleResult is what the whole-module step of a Checker found.
+type ModuleResult struct {
+	Findings []finding.Finding
+	// Models are the packages' models joined into one project (functions
+	// linked to resources of other packages).
+	Models []*model.Package
+	// Explained, when set, reports the packages' own findings that a
+	// whole-module finding explains and replaces (the compile errors of a
+	// client-cycle).
+	Explained func(finding.Finding) bool
 }
 
 // Analysis is what a Checker found in one package.

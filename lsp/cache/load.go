@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // metaPkg is the metadata of one package, from go/packages.
@@ -43,7 +45,7 @@ func (m *Module) applyChanges() {
 			m.needReload = true
 			m.unresolved = nil
 		case strings.HasSuffix(base, ".go"):
-			if Ignored(c.Name) {
+			if model.UnderFlashDir(c.Name) {
 				continue
 			}
 			delete(m.disk, c.Name)
@@ -72,7 +74,7 @@ func (m *Module) diffOverlays(overlays map[string][]byte) {
 			if f == nil || !bytes.Equal(f.Content, c) {
 				m.dirty[p] = true
 			}
-		} else if m.loaded && !m.unowned[name] && strings.HasSuffix(name, ".go") && !Ignored(name) {
+		} else if m.loaded && !m.unowned[name] && strings.HasSuffix(name, ".go") && !model.UnderFlashDir(name) {
 			m.needReload = true
 		}
 	}
@@ -161,7 +163,7 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 				m.goVersion = "go" + p.Module.GoVersion
 			}
 			for _, f := range p.GoFiles {
-				if !Ignored(f) {
+				if !model.UnderFlashDir(f) {
 					mp.GoFiles = append(mp.GoFiles, f)
 				}
 			}

@@ -19,9 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/flash-lsp/flash-lsp/analysis/finding"
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // Module is one go.mod: a project of its own. Its methods are safe for
@@ -57,17 +54,16 @@ type Module struct {
 
 	// fileMu guards files and disk, and expMu exports, while packages are
 	// checked in parallel.
-	fileMu   sync.Mutex
-	expMu    sync.Mutex
-	files    map[string]*File    // parsed files, by filename
-	disk     map[string][]byte   // disk contents read so far
-	pkgs     map[string]*Package // checked packages
-	dirty    map[string]bool     // packages that must be re-checked
-	moduleFs []finding.Finding   // whole-module findings of the last run
-	// moduleStale is set when a package was re-checked after moduleFs
-	// and joined were computed.
+	fileMu sync.Mutex
+	expMu  sync.Mutex
+	files  map[string]*File    // parsed files, by filename
+	disk   map[string][]byte   // disk contents read so far
+	pkgs   map[string]*Package // checked packages
+	dirty  map[string]bool     // packages that must be re-checked
+	joined ModuleResult        // of the whole-module step of the last run
+	// moduleStale is set when a package was re-checked after joined was
+	// computed.
 	moduleStale bool
-	joined      []*model.Package
 	// last is read without mu, so that requests never wait for a run.
 	last atomic.Pointer[Snapshot]
 }
@@ -91,17 +87,6 @@ func NewModule(dir string, checker Checker) *Module {
 func (m *Module) Contains(filename string) bool {
 	rel, err := filepath.Rel(m.Dir, filename)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// Ignored reports whether filename is never analysed: it lies under a
-// .flash directory (generated code).
-func Ignored(filename string) bool {
-	for _, part := range strings.Split(filepath.ToSlash(filename), "/") {
-		if part == ".flash" {
-			return true
-		}
-	}
-	return false
 }
 
 // Snapshot returns the result of the last completed analysis, or nil.
@@ -195,7 +180,7 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	all := sortedPackages(m.pkgs)
 	// Packages re-checked by a run that was then cancelled count too.
 	if m.moduleStale || m.last.Load() == nil {
-		m.moduleFs, m.joined = m.checker.ModuleRules(all)
+		m.joined = m.checker.ModuleRules(all)
 		m.moduleStale = false
 	}
 	snap := m.snapshot(checked)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flash-lsp/flash-lsp/analysis/finding"
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 	"github.com/flash-lsp/flash-lsp/internal/workspace"
 )
@@ -201,9 +199,9 @@ type countingChecker struct {
 	moduleRuns int
 }
 
-func (c *countingChecker) ModuleRules(pkgs []*Package) ([]finding.Finding, []*model.Package) {
+func (c *countingChecker) ModuleRules(pkgs []*Package) ModuleResult {
 	c.moduleRuns++
-	return nil, nil
+	return ModuleResult{}
 }
 
 func TestCancelledRunStillJoins(t *testing.T) {

@@ -103,7 +103,7 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 		Checked:    checked,
 		LoadErrors: m.loadErrs,
 		owner:      make(map[string]*Package),
-		Models:     m.joined,
+		Models:     m.joined.Models,
 		Path:       m.path,
 		GoVersion:  m.goVersion,
 	}
@@ -114,10 +114,12 @@ func (m *Module) snapshot(checked []string) *Snapshot {
 			s.owner[f.Name] = p
 		}
 		for _, f := range p.Findings {
-			s.Findings[f.File] = append(s.Findings[f.File], f)
+			if m.joined.Explained == nil || !m.joined.Explained(f) {
+				s.Findings[f.File] = append(s.Findings[f.File], f)
+			}
 		}
 	}
-	for _, f := range m.moduleFs {
+	for _, f := range m.joined.Findings {
 		s.Findings[f.File] = append(s.Findings[f.File], f)
 	}
 	for name, fs := range s.Findings {
