@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,51 @@ func TestStreamTimeout(t *testing.T) {
 	}
 	if n != 30 {
 		t.Errorf("%d values, want 30", n)
+	}
+}
+
+// TestStreamRunAll: under `flash-lsp run --all` (an AllServer), a
+// load-balanced stream is served under its prefix, values as produced, and
+// a queue resource's /stream/{id} too.
+func TestStreamRunAll(t *testing.T) {
+	s, err := NewAllServer([]Mount{
+		{Prefix: "/api", App: App{Resource: LoadBalancer{Name: "api"}, Functions: streamFunctions(nil)}},
+		{Prefix: "/jobs", App: App{Resource: Serverless{Name: "jobs"}, Functions: queueStreamFunctions(nil, nil)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetLogger(discardLogger())
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	c := &Client{BaseURL: srv.URL + "/api"}
+	start := time.Now()
+	var first, last time.Duration
+	n := 0
+	for _, err := range c.Stream(context.Background(), "GET", "/count", map[string]any{"n": 20, "pause_ms": 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			first = time.Since(start)
+		}
+		last = time.Since(start)
+		n++
+	}
+	if n != 20 || last-first < 150*time.Millisecond {
+		t.Errorf("%d values, first after %v, last after %v: not as produced", n, first, last)
+	}
+
+	q := &Client{BaseURL: srv.URL + "/jobs", PollInterval: 5 * time.Millisecond}
+	n = 0
+	for _, err := range q.StreamJob(context.Background(), "Count", nil, map[string]any{"n": 10, "pause_ms": 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 10 {
+		t.Errorf("queue stream under run --all: %d values, want 10", n)
 	}
 }

@@ -30,7 +30,8 @@ func acceptsEventStream(r *http.Request) bool {
 // error after the first value ends the answer with a last line
 // {"error": "..."} (SSE: an "error" event with that data). When the client
 // goes away the iteration stops, and the function's context (the
-// request's) is cancelled as the handler returns.
+// request's) is cancelled as the handler returns. A stream whose function
+// the drain cancelled ends with {"error": "shutting down"}.
 //
 // An error (or panic) before the first value is returned, and nothing is
 // written: the caller answers it as it answers any returned error.
@@ -88,6 +89,10 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 		s.logger().DebugContext(r.Context(), "stream client went away",
 			slog.String("function", fn.Name), slog.Int("items", n), slog.String("error", writeErr.Error()))
 		return nil
+	case s.state.Load() == stateDraining && r.Context().Err() != nil:
+		// The drain cancelled the function, which may just have
+		// stopped: the client must not take the stream for complete.
+		err = errShuttingDown
 	case err == nil:
 		return nil
 	}
@@ -97,14 +102,16 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 	// "internal error in F", the detail going to the log.
 	msg := err.Error()
 	var pe *panicError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.Is(err, errShuttingDown):
+	case errors.As(err, &pe):
 		s.logger().ErrorContext(r.Context(), "panic in remote function",
 			slog.String("function", fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
-	} else {
+	default:
 		s.logger().WarnContext(r.Context(), "remote function stream failed",
 			slog.String("function", fn.Name), slog.Int("items", n), slog.String("error", msg))
 	}
-	if !s.live && !hasOwnStatus(err) && errorStatus(err) == http.StatusInternalServerError {
+	if !s.live && !hasOwnStatus(err) && errorStatus(err) == http.StatusInternalServerError && err != errShuttingDown {
 		msg = internalError(fn.Name)
 	}
 	body, _ := json.Marshal(errorBody{msg})

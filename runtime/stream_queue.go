@@ -49,6 +49,7 @@ type workerJob struct {
 	pending json.RawMessage // progress not yet posted
 	wake    chan struct{}
 	stopped chan struct{}
+	ctx     context.Context // the job's posts; cancelled by stop
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -57,9 +58,8 @@ type workerJob struct {
 func (w *worker) startJob(ctx context.Context, jobID string) (context.Context, *workerJob) {
 	wj := &workerJob{w: w, id: jobID, wake: make(chan struct{}, 1), stopped: make(chan struct{}), done: make(chan struct{})}
 	wj.hooks = &jobHooks{value: wj.postValue, progress: wj.setProgress}
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	wj.cancel = cancel
-	go wj.reportProgress(pctx)
+	wj.ctx, wj.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	go wj.reportProgress(wj.ctx)
 	return withJobHooks(ctx, wj.hooks), wj
 }
 
@@ -83,7 +83,8 @@ func (wj *workerJob) postValue(v json.RawMessage) {
 	// runpod-python's stream_result sends isStream=false on the stream
 	// webhook (the final result of a stream job says true).
 	u = addQuery(strings.ReplaceAll(u, "$ID", wj.id), "isStream=false")
-	ctx, cancel := context.WithTimeout(context.Background(), w.postFor)
+	// A job the shutdown abandoned stops posting once its result is.
+	ctx, cancel := context.WithTimeout(wj.ctx, w.postFor)
 	defer cancel()
 	if err := w.send(ctx, u, wj.id, body); err != nil {
 		w.logger.Error("posting a stream value failed", slog.String("job_id", wj.id), slog.String("error", err.Error()))

@@ -411,3 +411,19 @@ func TestLocalCancel(t *testing.T) {
 	}
 	t.Fatal("cancelled job did not complete")
 }
+
+// TestProgressOutsideJobs: Progress outside a queue job (a load-balanced
+// route, a plain context) does nothing, and a value JSON cannot encode is
+// dropped rather than reported.
+func TestProgressOutsideJobs(t *testing.T) {
+	Progress(context.Background(), map[string]int{"step": 1})
+	var none context.Context
+	Progress(none, 1) // a nil context must not panic either
+	var got []string
+	ctx := withJobHooks(context.Background(), &jobHooks{progress: func(v json.RawMessage) { got = append(got, string(v)) }})
+	Progress(ctx, make(chan int))
+	Progress(ctx, "half")
+	if strings.Join(got, ",") != `"half"` {
+		t.Errorf("reported %v, want only \"half\"", got)
+	}
+}

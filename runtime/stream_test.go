@@ -391,3 +391,43 @@ func TestStreamExecute(t *testing.T) {
 		t.Errorf("live panic: %q", a.body)
 	}
 }
+
+// TestStreamDrain: a stream still running when the drain cancels its
+// function ends with a last line {"error": "shutting down"}, so that the
+// client does not take a cut stream for a complete one.
+func TestStreamDrain(t *testing.T) {
+	p := newStreamProbe()
+	s, err := NewLoadBalancer(App{Resource: LoadBalancer{Name: "api"}, Functions: streamFunctions(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger = discardLogger()
+	base, _, stop := startLB(t, s, false, time.Second)
+	resp, err := http.Get(base + "/forever")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	if _, err := rd.ReadBytes('\n'); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	var last []byte
+	for {
+		line, err := rd.ReadBytes('\n')
+		if len(line) > 0 {
+			last = line
+		}
+		if err != nil {
+			break
+		}
+	}
+	if string(last) != "{\"error\":\"shutting down\"}\n" {
+		t.Errorf("last line %q, want the shutting-down error", last)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}

@@ -32,12 +32,17 @@ sed -i "s|=> ../../..|=> $ROOT|" "$work/streaming/go.mod"
 
 flash_port=$("$work/streambench" port)
 HOST=127.0.0.1 PORT=$flash_port "$work/streaming/.flash/.build/bin/stream-api" 2>"$work/stream-api.log" &
-pids+=($!)
+flash_pid=$!
+pids+=($flash_pid)
 anchor_port=$("$work/streambench" port)
 "$work/streambench" anchor -addr "127.0.0.1:$anchor_port" &
-pids+=($!)
+anchor_pid=$!
+pids+=($anchor_pid)
 "$work/streambench" wait "http://127.0.0.1:$flash_port" "http://127.0.0.1:$anchor_port"
 
 echo "== streaming: $VALUES NDJSON values per request, generated handler vs hand-written net/http, $ROUNDS interleaved rounds" >&2
-"$work/streambench" measure -flash "http://127.0.0.1:$flash_port" -anchor "http://127.0.0.1:$anchor_port" -rounds "$ROUNDS" -values "$VALUES"
+# The last column divides the servers' CPU time (/proc) for the same
+# values: less sensitive than wall time to other load on a shared machine.
+"$work/streambench" measure -flash "http://127.0.0.1:$flash_port" -anchor "http://127.0.0.1:$anchor_port" \
+	-flash-pid "$flash_pid" -anchor-pid "$anchor_pid" -rounds "$ROUNDS" -values "$VALUES"
 echo "(request log records of the generated handler: $(grep -c '"msg":"request"' "$work/stream-api.log"))" >&2

@@ -31,6 +31,8 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -154,7 +156,10 @@ func measure(args []string) error {
 	values := fs.Int("values", 100000, "values per request")
 	rounds := fs.Int("rounds", 7, "interleaved rounds")
 	requests := fs.Int("requests", 3, "requests per server per round")
+	flashPID := fs.Int("flash-pid", 0, "process id of the generated handler: also report values per CPU-second of each server (Linux /proc)")
+	anchorPID := fs.Int("anchor-pid", 0, "process id of the hand-written handler")
 	fs.Parse(args)
+	withCPU := *flashPID > 0 && *anchorPID > 0
 	if *flash == "" || *anchorURL == "" || *rounds < 1 || *requests < 1 || *values < 1 {
 		usage()
 	}
@@ -195,32 +200,77 @@ func measure(args []string) error {
 			return err
 		}
 	}
-	var flashRates, anchorRates, ratios []float64
-	fmt.Printf("%-6s %16s %16s %8s\n", "round", "flash values/s", "net/http values/s", "ratio")
+	var flashRates, anchorRates, ratios, cpuRatios []float64
+	fmt.Printf("%-6s %16s %16s %8s", "round", "flash values/s", "net/http values/s", "ratio")
+	if withCPU {
+		fmt.Printf(" %22s", "ratio per server CPU-s")
+	}
+	fmt.Println()
 	for round := range *rounds {
 		order := []string{*flash, *anchorURL}
 		if round%2 == 1 {
 			order[0], order[1] = order[1], order[0]
 		}
 		took := map[string]time.Duration{}
+		cpu := map[string]time.Duration{}
+		pids := map[string]int{*flash: *flashPID, *anchorURL: *anchorPID}
 		for range *requests {
 			for _, base := range order {
+				var before time.Duration
+				if withCPU {
+					before = cpuTime(pids[base])
+				}
 				d, err := stream(base)
 				if err != nil {
 					return err
 				}
 				took[base] += d
+				if withCPU {
+					cpu[base] += cpuTime(pids[base]) - before
+				}
 			}
 		}
 		total := float64(*values * *requests)
 		fr := total / took[*flash].Seconds()
 		ar := total / took[*anchorURL].Seconds()
 		flashRates, anchorRates, ratios = append(flashRates, fr), append(anchorRates, ar), append(ratios, fr/ar)
-		fmt.Printf("%-6d %16.0f %16.0f %8.3f\n", round+1, fr, ar, fr/ar)
+		fmt.Printf("%-6d %16.0f %16.0f %8.3f", round+1, fr, ar, fr/ar)
+		if withCPU && cpu[*flash] > 0 {
+			// values per CPU-second: anchor CPU / flash CPU for the same values
+			cr := cpu[*anchorURL].Seconds() / cpu[*flash].Seconds()
+			cpuRatios = append(cpuRatios, cr)
+			fmt.Printf(" %22.3f", cr)
+		}
+		fmt.Println()
 	}
-	fmt.Printf("median %16.0f %16.0f %8.3f   (flash/net/http: median of the %d rounds' ratios; target >= 0.9)\n",
-		median(flashRates), median(anchorRates), median(ratios), *rounds)
+	fmt.Printf("median %16.0f %16.0f %8.3f", median(flashRates), median(anchorRates), median(ratios))
+	if len(cpuRatios) > 0 {
+		fmt.Printf(" %22.3f", median(cpuRatios))
+	}
+	fmt.Printf("   (flash/net/http: median of the %d rounds' ratios; target >= 0.9)\n", *rounds)
 	return nil
+}
+
+// cpuTime is the CPU time (user + system) process pid has used, from
+// /proc/<pid>/stat (Linux; 0 elsewhere), in clock ticks of 10 ms.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after its closing parenthesis.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func median(xs []float64) float64 {
