@@ -128,9 +128,9 @@ func exportedName(s string) string {
 func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 	im := &imports{
 		names:   make(map[string]string),
-		aliases: map[string]string{"context": "context", model.RuntimePath: "runtime"},
+		aliases: map[string]string{"context": "context", "iter": "iter", model.RuntimePath: "runtime"},
 		used:    map[string]bool{model.RuntimePath: true},
-		taken:   map[string]bool{"context": true, "runtime": true},
+		taken:   map[string]bool{"context": true, "iter": true, "runtime": true},
 	}
 	// The identifiers of the generated code that an import must not shadow.
 	for _, id := range []string{"c", "ctx", "result", "err", "Client", "Resource"} {
@@ -148,6 +148,9 @@ func Client(r *model.Resource, fns []*model.Function) ([]byte, error) {
 		}
 		if f.Result != nil {
 			im.addTypes(f.Result)
+		}
+		if f.Stream {
+			im.use("iter")
 		}
 	}
 	im.assign()
@@ -226,6 +229,9 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 		args[i] = n
 	}
 	route := "a queue job (/runsync)"
+	if f.Stream {
+		route = "a queue job (/run, values from /stream/{id})"
+	}
 	if r.LoadBalanced() {
 		route = f.Method + " " + f.Path
 	}
@@ -234,6 +240,15 @@ func clientMethod(b *bytes.Buffer, im *imports, r *model.Resource, f *model.Func
 	argList := "nil"
 	if len(args) > 0 {
 		argList = "[]any{" + strings.Join(args, ", ") + "}"
+	}
+	if f.Stream {
+		// SPEC 18: the values as they arrive; breaking the loop stops
+		// the call.
+		b.WriteString("// It streams the function's values; breaking the loop stops the call.\n")
+		item := im.typeString(f.Result)
+		fmt.Fprintf(b, "func (c *Client) %s(%s) iter.Seq2[%s, error] {\n", method, sig, item)
+		fmt.Fprintf(b, "return runtime.CallStream[%s](ctx, &c.Caller, %s, %s)\n}\n", item, desc, argList)
+		return nil
 	}
 	if f.Result == nil {
 		fmt.Fprintf(b, "func (c *Client) %s(%s) error {\n", method, sig)

@@ -21,11 +21,21 @@ var goldenEpoch = time.Unix(1700000000, 0)
 // TestGoldenQuickstart compares the manifest and every handler generated for
 // testdata/projects/quickstart with testdata/golden/quickstart (go test
 // ./codegen -update rewrites them).
-func TestGoldenQuickstart(t *testing.T) {
+func TestGoldenQuickstart(t *testing.T) { checkGolden(t, "quickstart") }
+
+// TestGoldenStreaming does the same for testdata/projects/streaming, whose
+// functions stream their results (SPEC 18): handlers wrap them in
+// runtime.StreamOf, clients return iter.Seq2, the manifest says is_stream
+// and the OpenAPI document describes NDJSON items.
+func TestGoldenStreaming(t *testing.T) { checkGolden(t, "streaming") }
+
+// checkGolden compares what generate writes for testdata/projects/<name>
+// with testdata/golden/<name>.
+func checkGolden(t *testing.T, name string) {
 	if testing.Short() {
 		t.Skip("loads a module with the go command")
 	}
-	l, err := Load(context.Background(), filepath.Join("..", "testdata", "projects", "quickstart"), DefaultTarget)
+	l, err := Load(context.Background(), filepath.Join("..", "testdata", "projects", name), DefaultTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,13 +43,13 @@ func TestGoldenQuickstart(t *testing.T) {
 		t.Logf("finding: %s", l.FormatFinding(".", f))
 	}
 	if b := l.Blocking(true); len(b) > 0 {
-		t.Fatalf("quickstart has %d error findings", len(b))
+		t.Fatalf("%s has %d error findings", name, len(b))
 	}
 	res, err := Generate(l.Project, Options{GeneratedAt: goldenEpoch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	goldenDir := filepath.Join("testdata", "golden", "quickstart")
+	goldenDir := filepath.Join("testdata", "golden", name)
 	want := make(map[string]bool)
 	for _, f := range res.Files {
 		if strings.HasSuffix(f.Path, ".go") {

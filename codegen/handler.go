@@ -184,6 +184,10 @@ func (g *handlerGen) adapter(f *model.Function, call string) error {
 	}
 	expr := fmt.Sprintf("%s.%s(%s)", g.im.alias(f.Pkg), f.Name, strings.Join(args, ", "))
 	switch {
+	case f.Stream && f.Error:
+		fmt.Fprintf(b, "return runtime.StreamOf(%s), nil\n", expr)
+	case f.Stream:
+		fmt.Fprintf(b, "return runtime.StreamOfSeq(%s), nil\n", expr)
 	case f.Result != nil && f.Error:
 		fmt.Fprintf(b, "return %s\n", expr)
 	case f.Result != nil:

@@ -115,13 +115,16 @@ func (r *ManifestResource) MarshalJSON() ([]byte, error) {
 
 // ManifestFunction is one remote function of a resource.
 type ManifestFunction struct {
-	Name           string          `json:"name"`
-	Module         string          `json:"module"`
-	QualifiedName  string          `json:"qualified_name"`
-	IsAsync        bool            `json:"is_async"`
-	IsClass        bool            `json:"is_class"`
-	IsLoadBalanced bool            `json:"is_load_balanced"`
-	IsLiveResource bool            `json:"is_live_resource"`
+	Name           string `json:"name"`
+	Module         string `json:"module"`
+	QualifiedName  string `json:"qualified_name"`
+	IsAsync        bool   `json:"is_async"`
+	IsClass        bool   `json:"is_class"`
+	IsLoadBalanced bool   `json:"is_load_balanced"`
+	IsLiveResource bool   `json:"is_live_resource"`
+	// IsStream marks a function that streams its results (SPEC 18); it is
+	// left out for the others.
+	IsStream       bool            `json:"is_stream,omitempty"`
 	ConfigVariable string          `json:"config_variable"`
 	HTTPMethod     string          `json:"http_method,omitempty"`
 	HTTPPath       string          `json:"http_path,omitempty"`
@@ -221,6 +224,7 @@ func buildManifest(p *Project, byRes map[*model.Resource][]*model.Function) (*Ma
 				QualifiedName:  f.Qualified,
 				IsLoadBalanced: r.LoadBalanced(),
 				IsLiveResource: r.Live(),
+				IsStream:       f.Stream,
 				ConfigVariable: r.Var,
 				File:           p.relFile(f.Pos.Filename),
 				Line:           f.Pos.Line,

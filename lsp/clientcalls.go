@@ -148,12 +148,16 @@ func clientHover(dc *docContext) *protocol.Hover {
 		fmt.Fprintf(&b, "**Flash client call** → `%s` on resource `%s`\n\n", fn.Qualified, res.Name)
 		if res.LoadBalanced() {
 			fmt.Fprintf(&b, "**Route:** `%s %s`\n\n", fn.Method, fn.Path)
+		} else if fn.Stream {
+			b.WriteString("**Queue job:** `POST /run`, values from `/stream/{id}`\n\n")
 		} else {
 			b.WriteString("**Queue job:** `POST /runsync`, polling `/status/{id}`\n\n")
 		}
 		suffix := runtime.EnvSuffix(res.Name)
 		fmt.Fprintf(&b, "**Endpoint:** the Client's `BaseURL`; in process when this process serves `%s`; `$FLASH_ENDPOINT_URL_%s`; `$FLASH_ENDPOINT_ID_%s`; the mothership's `/manifest`\n\n", res.Name, suffix, suffix)
-		if fn.ResultString != "" {
+		if fn.Stream {
+			fmt.Fprintf(&b, "**Returns:** `iter.Seq2[%s, error]`, a stream\n\n", fn.ResultString)
+		} else if fn.ResultString != "" {
 			fmt.Fprintf(&b, "**Returns:** `%s`\n\n", fn.ResultString)
 		}
 		b.WriteString("```sh\n")

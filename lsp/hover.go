@@ -141,7 +141,18 @@ func describe(res *model.Resource, fn *model.Function, da *directiveAt) string {
 		}
 		fmt.Fprintf(&b, "**%s:** `%s`\n\n", label, openapi.BodyShape(body))
 	}
-	if fn.ResultString != "" {
+	if fn.Stream {
+		fmt.Fprintf(&b, "**Response:** stream of `%s`", fn.ResultString)
+		if fn.Result != nil {
+			fmt.Fprintf(&b, " → `%s`", openapi.Shape(fn.Result))
+		}
+		if res.LoadBalanced() {
+			b.WriteString(", one JSON value per line (`application/x-ndjson`; SSE with `Accept: text/event-stream`)")
+		} else {
+			b.WriteString(", values at `/stream/{id}`")
+		}
+		b.WriteString("\n\n")
+	} else if fn.ResultString != "" {
 		fmt.Fprintf(&b, "**Response:** `%s`", fn.ResultString)
 		if fn.Result != nil {
 			fmt.Fprintf(&b, " → `%s`", openapi.Shape(fn.Result))

@@ -180,10 +180,16 @@ func ServeAll(mounts []Mount) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger, closeLog, err := newProcessLogger(os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	s.SetLogger(logger)
 	for _, lb := range s.lbs {
 		lb.MaxBodyBytes = env.maxBodyBytes
+		lb.ReadTimeout = env.readTimeout
+		lb.DrainGrace = env.drainGrace
 		lb.Mothership = lb.Mothership || env.mothership
 		if env.manifestPath != "" {
 			lb.ManifestPaths = []string{env.manifestPath}
@@ -191,6 +197,8 @@ func ServeAll(mounts []Mount) error {
 	}
 	for _, q := range s.queues {
 		q.MaxBodyBytes = env.maxBodyBytes
+		q.ReadTimeout = env.readTimeout
+		q.MaxPending = env.maxPending
 	}
 	defer s.Register(DefaultResolver)()
 	ln, err := net.Listen("tcp", net.JoinHostPort(env.host, env.port))
@@ -232,7 +240,7 @@ func serveAll(ctx context.Context, s *AllServer, ln net.Listener, shutdownTimeou
 		srv.Close()
 	}
 	for _, q := range s.queues {
-		q.drain(sctx)
+		q.drain(sctx, 500*time.Millisecond)
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)

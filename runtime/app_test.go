@@ -250,6 +250,25 @@ func testFunctions(b *blocker) []Function {
 			},
 		},
 		{
+			// Stuck ignores its context: only the drain's own 503 answers it.
+			Name: "example.com/app/api.Stuck", Method: "GET", Path: "/stuck",
+			Call: func(ctx context.Context, in *Input) (any, error) {
+				if b == nil {
+					return "no blocker", nil
+				}
+				b.started <- struct{}{}
+				<-b.release
+				return "released", nil
+			},
+		},
+		{
+			// BadJSON's result panics in MarshalJSON.
+			Name: "example.com/app/api.BadJSON", Method: "GET", Path: "/bad-json",
+			Call: func(ctx context.Context, in *Input) (any, error) {
+				return panickyJSON{}, nil
+			},
+		},
+		{
 			// Same bare name as GetItem, in another package: /execute must
 			// use the qualified names of both.
 			Name: "example.com/app/other.GetItem", Method: "GET", Path: "/other/{id}",
@@ -264,6 +283,11 @@ func testFunctions(b *blocker) []Function {
 		},
 	}
 }
+
+// panickyJSON panics when encoded.
+type panickyJSON struct{}
+
+func (panickyJSON) MarshalJSON() ([]byte, error) { panic("marshal boom") }
 
 func discardLogger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -284,6 +308,9 @@ func startLB(t testing.TB, s *LoadBalancerServer, healthPort bool, shutdownTimeo
 			t.Fatal(err)
 		}
 		health = "http://" + hln.Addr().String()
+	}
+	if s.DrainGrace == defaultDrainGrace {
+		s.DrainGrace = 0 // no platform load balancer to wait for
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -16,9 +16,10 @@ import (
 // request logging through slog) with a hand-written net/http +
 // encoding/json handler doing the same work: POST {"x":5,"y":3} →
 // {"sum":8}. Both go over real loopback HTTP with keep-alive. SPEC
-// section 11 wants the first at ≥ 85% of the second's requests/s; the
-// flash and interleaved sub-benchmarks report that share as
-// %_of_nethttp.
+// section 11 wants the first at ≥ 90% of the second's requests/s, with
+// request logs on; the flash and interleaved sub-benchmarks report that
+// share as %_of_nethttp. In process, the Go client costs as much as the
+// servers: scripts/bench-lb.sh measures the generated binary under wrk.
 //
 //	go test -run '^$' -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
 func BenchmarkLoadBalancer(b *testing.B) {
@@ -26,7 +27,13 @@ func BenchmarkLoadBalancer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.Logger = discardLogger() // records formatted as in production, written nowhere
+	// Request logs as in production (SPEC section 15), written nowhere.
+	logger, closeLog, err := newProcessLogger(func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeLog()
+	s.Logger = logger
 	flashBase, _, _ := startLB(b, s, false, 5*time.Second)
 	flashURL := flashBase + "/api/process"
 	netURL := startHandWritten(b) + "/api/process"

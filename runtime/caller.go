@@ -86,10 +86,25 @@ func (c *Caller) Call(ctx context.Context, fn *RemoteFunc, args []any, result an
 	if fn == nil {
 		return errors.New("runtime: Call of a nil RemoteFunc")
 	}
-	if len(args) != len(fn.Params) {
-		return fmt.Errorf("calling %s: %d arguments for %d parameters", fn.Name, len(args), len(fn.Params))
+	cl, err := c.client(ctx, fn, args)
+	if err != nil {
+		return err
 	}
-	cl := Client{
+	if fn.LoadBalanced {
+		return cl.Call(ctx, fn.Method, fn.Path, routeArgs(fn, args), result)
+	}
+	return cl.RunSync(ctx, fn.Name, nil, jobKwargs(fn, args), result)
+}
+
+// client resolves where fn is served, as a Client of that endpoint.
+func (c *Caller) client(ctx context.Context, fn *RemoteFunc, args []any) (*Client, error) {
+	if fn == nil {
+		return nil, errors.New("runtime: call of a nil RemoteFunc")
+	}
+	if len(args) != len(fn.Params) {
+		return nil, fmt.Errorf("calling %s: %d arguments for %d parameters", fn.Name, len(args), len(fn.Params))
+	}
+	cl := &Client{
 		BaseURL:      c.BaseURL,
 		APIKey:       c.APIKey,
 		HTTPClient:   c.HTTPClient,
@@ -108,25 +123,31 @@ func (c *Caller) Call(ctx context.Context, fn *RemoteFunc, args []any, result an
 		} else {
 			u, keyOK, err := r.resolve(ctx, fn.Resource, fn.LoadBalanced)
 			if err != nil {
-				return fmt.Errorf("calling %s: %w", fn.Name, err)
+				return nil, fmt.Errorf("calling %s: %w", fn.Name, err)
 			}
 			cl.BaseURL, cl.keyOnlyRunPod = u, !keyOK
 		}
 	}
-	if fn.LoadBalanced {
-		m := make(map[string]any, len(args))
-		for i, name := range fn.Params {
-			m[name] = args[i]
-		}
-		return cl.Call(ctx, fn.Method, fn.Path, m, result)
+	return cl, nil
+}
+
+// routeArgs are the arguments of a route call by parameter name.
+func routeArgs(fn *RemoteFunc, args []any) map[string]any {
+	m := make(map[string]any, len(args))
+	for i, name := range fn.Params {
+		m[name] = args[i]
 	}
-	// Queue jobs take the arguments by name, nil pointers left out, as a
-	// JSON body does.
+	return m
+}
+
+// jobKwargs are the arguments of a queue job: by name, nil pointers left
+// out, as a JSON body does.
+func jobKwargs(fn *RemoteFunc, args []any) map[string]any {
 	kwargs := make(map[string]any, len(args))
 	for i, name := range fn.Params {
 		if !isNil(args[i]) {
 			kwargs[name] = args[i]
 		}
 	}
-	return cl.RunSync(ctx, fn.Name, nil, kwargs, result)
+	return kwargs
 }

@@ -185,10 +185,19 @@ func (e *JobError) Unwrap() error { return e.Err }
 // parameter can be passed as a pointer. When result is not nil, the
 // response's JSON is decoded into it; a 204 leaves it untouched.
 func (c *Client) Call(ctx context.Context, method, template string, args map[string]any, result any) error {
+	method, u, body, err := c.routeRequest(method, template, args)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, method, u, body, result)
+}
+
+// routeRequest is the method, URL and body of a call of a route.
+func (c *Client) routeRequest(method, template string, args map[string]any) (string, string, []byte, error) {
 	method = strings.ToUpper(method)
 	p, rest, err := expandPath(template, args)
 	if err != nil {
-		return err
+		return "", "", nil, err
 	}
 	var body []byte
 	rawQuery := ""
@@ -198,7 +207,7 @@ func (c *Client) Call(ctx context.Context, method, template string, args map[str
 		for name, v := range rest {
 			vals, err := queryValues(v)
 			if err != nil {
-				return fmt.Errorf("parameter %q: %w", name, err)
+				return "", "", nil, fmt.Errorf("parameter %q: %w", name, err)
 			}
 			q[name] = vals
 		}
@@ -211,14 +220,14 @@ func (c *Client) Call(ctx context.Context, method, template string, args map[str
 			}
 		}
 		if body, err = json.Marshal(obj); err != nil {
-			return fmt.Errorf("encoding the request body: %w", err)
+			return "", "", nil, fmt.Errorf("encoding the request body: %w", err)
 		}
 	}
 	u := strings.TrimRight(c.BaseURL, "/") + p
 	if rawQuery != "" {
 		u += "?" + rawQuery
 	}
-	return c.do(ctx, method, u, body, result)
+	return method, u, body, nil
 }
 
 // Execute calls function through POST /execute of a live endpoint, with
@@ -261,8 +270,10 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 	}
 	failures := 0
 	for st.Status == "IN_QUEUE" || st.Status == "IN_PROGRESS" {
-		if st.ID == "" {
-			return errors.New("runsync: a job in progress without an id")
+		if err := checkJobID(st.ID); err != nil {
+			// The job was submitted, and cannot be followed: it is not
+			// submitted again.
+			return &JobError{ID: st.ID, Status: st.Status, Err: fmt.Errorf("runsync answered %w", err)}
 		}
 		t := time.NewTimer(interval)
 		select {
@@ -302,6 +313,24 @@ func (c *Client) RunSync(ctx context.Context, function string, args []any, kwarg
 		return nil
 	}
 	return res.decode(function, result)
+}
+
+// checkJobID reports a job id the client cannot poll: empty, longer
+// than 256 bytes, or with bytes outside printable ASCII, '/', '?', '#'
+// and '%' included, which would change the /status URL.
+func checkJobID(id string) error {
+	if id == "" {
+		return errors.New("a job in progress without an id")
+	}
+	if len(id) > 256 {
+		return fmt.Errorf("a job id of %d bytes", len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("/?#%\\", c) >= 0 {
+			return fmt.Errorf("an invalid job id %s", quoteShort(id))
+		}
+	}
+	return nil
 }
 
 func callEnvelope(function string, args []any, kwargs map[string]any) map[string]any {
@@ -391,28 +420,13 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, result a
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	key := c.APIKey
-	if key == "" {
-		key = os.Getenv("RUNPOD_API_KEY")
-	}
-	if c.keyOnlyRunPod && !runPodURL(u) {
-		key = ""
-	}
-	resp, err := sendWithKey(c.HTTPClient, req, key)
+	resp, err := sendWithKey(c.HTTPClient, req, c.keyFor(u))
 	if err != nil {
 		return fmt.Errorf("calling %s %s: %w", method, u, err)
 	}
 	defer drainAndClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		e := &HTTPError{Method: method, URL: u, StatusCode: resp.StatusCode, Body: string(b)}
-		var eb struct {
-			Error json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(b, &eb) == nil {
-			e.Message = errorText(eb.Error)
-		}
-		return e
+		return newHTTPError(method, u, resp)
 	}
 	if result == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
@@ -428,6 +442,31 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, result a
 		return fmt.Errorf("calling %s %s: decoding the answer: %w", method, u, err)
 	}
 	return nil
+}
+
+// keyFor is the API key to send with a request to u ("" for none).
+func (c *Client) keyFor(u string) string {
+	key := c.APIKey
+	if key == "" {
+		key = os.Getenv("RUNPOD_API_KEY")
+	}
+	if c.keyOnlyRunPod && !runPodURL(u) {
+		key = ""
+	}
+	return key
+}
+
+// newHTTPError describes a non-2xx answer, reading (part of) its body.
+func newHTTPError(method, u string, resp *http.Response) *HTTPError {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &HTTPError{Method: method, URL: u, StatusCode: resp.StatusCode, Body: string(b)}
+	var eb struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(b, &eb) == nil {
+		e.Message = errorText(eb.Error)
+	}
+	return e
 }
 
 // sendWithKey sends req with "Authorization: Bearer key" (none when key

@@ -12,6 +12,16 @@ const (
 	defaultShutdownTimeout = 25 * time.Second
 	readHeaderTimeout      = 10 * time.Second
 	idleTimeout            = 2 * time.Minute
+	// defaultReadTimeout bounds the reading of one request body
+	// (FLASH_READ_TIMEOUT), so that a slow client cannot hold a handler.
+	defaultReadTimeout = 60 * time.Second
+	// defaultDrainGrace is how long the listener stays open after SIGTERM
+	// (FLASH_DRAIN_GRACE), so that RunPod sees /ping answer 503 and stops
+	// routing here before connections are refused.
+	defaultDrainGrace = 2 * time.Second
+	// defaultMaxPending bounds the local queue API's jobs queued or
+	// running (FLASH_QUEUE_MAX_PENDING).
+	defaultMaxPending = 1000
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -25,6 +35,9 @@ type serverEnv struct {
 	maxBodyBytes    int64         // FLASH_MAX_BODY_BYTES
 	mothership      bool          // FLASH_IS_MOTHERSHIP
 	manifestPath    string        // FLASH_MANIFEST_PATH
+	readTimeout     time.Duration // FLASH_READ_TIMEOUT
+	drainGrace      time.Duration // FLASH_DRAIN_GRACE
+	maxPending      int           // FLASH_QUEUE_MAX_PENDING
 }
 
 // readServerEnv reads the handler environment through getenv (os.Getenv),
@@ -37,6 +50,9 @@ func readServerEnv(getenv func(string) string, defaultPort string) (serverEnv, e
 		shutdownTimeout: defaultShutdownTimeout,
 		maxBodyBytes:    defaultMaxBodyBytes,
 		manifestPath:    getenv("FLASH_MANIFEST_PATH"),
+		readTimeout:     defaultReadTimeout,
+		drainGrace:      defaultDrainGrace,
+		maxPending:      defaultMaxPending,
 	}
 	if env.port == "" {
 		env.port = defaultPort
@@ -55,6 +71,25 @@ func readServerEnv(getenv func(string) string, defaultPort string) (serverEnv, e
 			return env, fmt.Errorf("FLASH_SHUTDOWN_TIMEOUT=%q: %w", v, err)
 		}
 		env.shutdownTimeout = d
+	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"FLASH_READ_TIMEOUT", &env.readTimeout}, {"FLASH_DRAIN_GRACE", &env.drainGrace}} {
+		if v := getenv(d.name); v != "" {
+			t, err := parseSeconds(v)
+			if err != nil {
+				return env, fmt.Errorf("%s=%q: %w", d.name, v, err)
+			}
+			*d.to = t
+		}
+	}
+	if v := getenv("FLASH_QUEUE_MAX_PENDING"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return env, fmt.Errorf("FLASH_QUEUE_MAX_PENDING=%q: want a positive number of jobs", v)
+		}
+		env.maxPending = n
 	}
 	if v := getenv("FLASH_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -141,43 +141,53 @@ func traceback(err error) string {
 // execute runs one /execute or queue envelope and never fails: every
 // problem, the input's included, is a result with success false.
 func (r *registry) execute(ctx context.Context, input json.RawMessage) result {
+	res, _ := r.run(ctx, input)
+	return res
+}
+
+// run is execute, and the function it called (nil when the input named
+// none that exists).
+func (r *registry) run(ctx context.Context, input json.RawMessage) (result, *Function) {
 	var env envelope
 	trimmed := strings.TrimSpace(string(input))
 	if trimmed == "" || trimmed == "null" {
-		return failure(errors.New("input is null: want an object {\"function_name\", \"args\", \"kwargs\"}"))
+		return failure(errors.New("input is null: want an object {\"function_name\", \"args\", \"kwargs\"}")), nil
 	}
 	if trimmed[0] != '{' {
-		return failure(fmt.Errorf("input must be a JSON object {\"function_name\", \"args\", \"kwargs\"}, got %s", jsonKind(input)))
+		return failure(fmt.Errorf("input must be a JSON object {\"function_name\", \"args\", \"kwargs\"}, got %s", jsonKind(input))), nil
 	}
 	if err := json.Unmarshal(input, &env); err != nil {
-		return failure(fmt.Errorf("invalid input: %w", err))
+		return failure(fmt.Errorf("invalid input: %w", err)), nil
 	}
 	if env.FunctionName == nil || *env.FunctionName == "" {
-		return failure(errors.New("input has no function_name"))
+		return failure(errors.New("input has no function_name")), nil
 	}
 	if env.ExecutionType != "" && env.ExecutionType != "function" {
-		return failure(fmt.Errorf("execution_type %q is not supported: only functions are remote in Go", env.ExecutionType))
+		return failure(fmt.Errorf("execution_type %q is not supported: only functions are remote in Go", env.ExecutionType)), nil
 	}
 	fn, err := r.lookup(*env.FunctionName)
 	if err != nil {
-		return failure(err)
+		return failure(err), nil
 	}
 	in, err := argsInput(fn, env.Args, env.Kwargs)
 	if err != nil {
-		return failure(err)
+		return failure(err), fn
 	}
 	v, err := invoke(ctx, fn, in)
 	if err != nil {
-		return failure(err)
+		return failure(err), fn
+	}
+	if st, ok := v.(*Stream); ok {
+		return collect(ctx, fn, st), fn
 	}
 	if fn.NoResult {
-		return result{Success: true}
+		return result{Success: true}, fn
 	}
-	out, err := json.Marshal(v)
+	out, err := marshalJSON(v)
 	if err != nil {
-		return failure(fmt.Errorf("encoding the result of %s: %w", fn.Name, err))
+		return failure(fmt.Errorf("encoding the result of %s: %w", fn.Name, err)), fn
 	}
-	return result{Success: true, Result: out}
+	return result{Success: true, Result: out}, fn
 }
 
 // panicError is a panic of a user function, recovered.
@@ -203,6 +213,13 @@ func invoke(ctx context.Context, fn *Function, in *Input) (v any, err error) {
 		return nil, fmt.Errorf("function %s has no Call", fn.Name)
 	}
 	return fn.Call(ctx, in)
+}
+
+// hasOwnStatus reports an error that carries its own status
+// (StatusCode() int), whose message its author meant to show.
+func hasOwnStatus(err error) bool {
+	var sc interface{ StatusCode() int }
+	return errors.As(err, &sc)
 }
 
 // errorStatus is the HTTP status of an error returned by a route call.

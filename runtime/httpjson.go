@@ -6,8 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,11 +27,37 @@ func putBuf(b *bytes.Buffer) {
 	bufPool.Put(b)
 }
 
-// writeJSON answers with the JSON encoding of v.
+// encodeJSON appends the JSON of v and a newline to buf. A panic in a
+// MarshalJSON method is an error like any other: encoding/json lets it
+// through, and it must not cost the connection or the process.
+func encodeJSON(buf *bytes.Buffer, v any) (err error) {
+	n := buf.Len()
+	defer func() {
+		if p := recover(); p != nil {
+			buf.Truncate(n)
+			err = &panicError{value: p, stack: string(debug.Stack())}
+		}
+	}()
+	return json.NewEncoder(buf).Encode(v)
+}
+
+// marshalJSON is json.Marshal, a panic in a MarshalJSON method included
+// as an error.
+func marshalJSON(v any) (_ []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: string(debug.Stack())}
+		}
+	}()
+	return json.Marshal(v)
+}
+
+// writeJSON answers with the JSON encoding of v; one that cannot be
+// encoded is a 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	buf := getBuf()
 	defer putBuf(buf)
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if err := encodeJSON(buf, v); err != nil {
 		buf.Reset()
 		status = http.StatusInternalServerError
 		_ = json.NewEncoder(buf).Encode(errorBody{"encoding the response: " + err.Error()})
@@ -48,9 +77,12 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{msg})
 }
 
-// readBody reads a request body of at most limit bytes. It answers a
-// larger one with 413 itself and reports ok false.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Buffer) (ok bool) {
+// readBody reads a request body of at most limit bytes within timeout
+// (none when zero). It answers a larger one with 413 and one that does
+// not arrive in time with 408 itself, and reports ok false. The buffer
+// grows with what arrives, never with what Content-Length announces:
+// announcing 10 MiB and sending a byte a second pins almost nothing.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration, buf *bytes.Buffer) (ok bool) {
 	if limit <= 0 {
 		limit = defaultMaxBodyBytes
 	}
@@ -58,15 +90,29 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Bu
 		writeError(w, http.StatusRequestEntityTooLarge, "request body larger than the limit of "+itoa(limit)+" bytes")
 		return false
 	}
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	if r.ContentLength == 0 {
+		return true
+	}
+	if timeout > 0 {
+		// Per request rather than http.Server.ReadTimeout: that deadline
+		// stays on the connection and, once it passes, cancels the
+		// context of a function still running.
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
+			defer rc.SetReadDeadline(time.Time{})
+		}
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			writeError(w, http.StatusRequestEntityTooLarge, "request body larger than the limit of "+itoa(limit)+" bytes")
-		} else {
+		case errors.As(err, &ne) && ne.Timeout():
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestTimeout, "the request body did not arrive within "+timeout.String())
+		default:
 			writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
 		}
 		return false
@@ -74,23 +120,31 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Bu
 	return true
 }
 
-// recorder remembers the status and size of a response for the request log.
+// recorder remembers the status and size of a response for the request
+// log, and closes the connection after it while the server drains.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	size   int
+	status  int
+	size    int
+	closing *atomic.Bool // nil: never
+	// streamed and items describe a streamed answer (stream_lb.go).
+	streamed bool
+	items    int
 }
 
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status
+		if r.closing != nil && r.closing.Load() {
+			r.ResponseWriter.Header().Set("Connection", "close")
+		}
 	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(p)
 	r.size += n
@@ -104,11 +158,12 @@ var recorderPool = sync.Pool{New: func() any { return new(recorder) }}
 
 // logged wraps a handler with one structured log record per request;
 // health checks are logged at debug level, since RunPod polls them.
-func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
+// While closing (not nil) is set, every answer closes its connection.
+func logged(logger func() *slog.Logger, closing *atomic.Bool, next func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := recorderPool.Get().(*recorder)
-		*rec = recorder{ResponseWriter: w}
+		*rec = recorder{ResponseWriter: w, closing: closing}
 		defer func() {
 			*rec = recorder{}
 			recorderPool.Put(rec)
@@ -126,6 +181,11 @@ func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Req
 		if !h.Enabled(r.Context(), level) {
 			return
 		}
+		if rh, ok := h.(*requestLogHandler); ok {
+			now := time.Now()
+			_ = rh.request(now, level, r.Method, r.URL.Path, rec.status, rec.size, now.Sub(start), r.RemoteAddr)
+			return
+		}
 		// Build the record directly: Logger.LogAttrs would also capture
 		// the caller's pc, which a request log does not need, and that
 		// costs more than the rest of the record.
@@ -137,6 +197,9 @@ func logged(logger func() *slog.Logger, next func(http.ResponseWriter, *http.Req
 			slog.Int("bytes", rec.size),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
+		if rec.streamed {
+			rec2.AddAttrs(slog.Int("items", rec.items))
+		}
 		_ = h.Handle(r.Context(), rec2)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -61,10 +62,22 @@ type LoadBalancerServer struct {
 	// flash_manifest.json beside the executable and at the archive root.
 	ManifestPaths []string
 
+	// ReadTimeout bounds the reading of a request body: a body that has
+	// not arrived by then is answered with 408. NewLoadBalancer sets it
+	// to 60 s; zero means no limit.
+	ReadTimeout time.Duration
+
+	// DrainGrace is how long the listener stays open after SIGTERM,
+	// answering 503, so that the platform sees /ping fail and stops
+	// routing here before connections are refused. NewLoadBalancer sets
+	// it to 2 s.
+	DrainGrace time.Duration
+
 	// Logger receives one record per request; nil means slog.Default().
 	Logger *slog.Logger
 
 	app     App
+	live    bool // errors keep their detail: only live resources show it
 	reg     *registry
 	handler http.HandlerFunc // dispatch, logged
 	router  *mux.Router
@@ -75,6 +88,10 @@ type LoadBalancerServer struct {
 	// inflight counts the requests being served, /ping excepted, so that
 	// a drain can wait for them.
 	inflight atomic.Int64
+	closing  atomic.Bool  // draining: every answer closes its connection
+	calls    calls        // user functions running, for the drain
+	conns    atomic.Int64 // open connections of the main listener
+	lastConn atomic.Int64 // when the last one was accepted (UnixNano)
 }
 
 // routeHandler is a user route: the function and how its body is read.
@@ -103,12 +120,15 @@ type allowRoute struct {
 func NewLoadBalancer(app App) (*LoadBalancerServer, error) {
 	s := &LoadBalancerServer{
 		MaxBodyBytes:  defaultMaxBodyBytes,
+		ReadTimeout:   defaultReadTimeout,
+		DrainGrace:    defaultDrainGrace,
 		ManifestPaths: defaultManifestPaths(),
 		app:           app,
 		reg:           newRegistry(app.Functions),
 	}
 	if app.Resource != nil {
 		s.Mothership = app.Resource.ResourceConfig().Mothership
+		s.live = app.Resource.IsLive()
 	}
 	if len(startupFuncs()) > 0 {
 		s.state.Store(stateStarting)
@@ -118,7 +138,7 @@ func NewLoadBalancer(app App) (*LoadBalancerServer, error) {
 	if err := s.buildRoutes(); err != nil {
 		return nil, err
 	}
-	s.handler = logged(s.logger, s.dispatch)
+	s.handler = logged(s.logger, &s.closing, s.dispatch)
 	return s, nil
 }
 
@@ -314,10 +334,38 @@ func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *LoadBalancerServer) dispatch(w http.ResponseWriter, r *http.Request) {
-	if s.state.Load() == stateDraining && r.URL.Path != "/ping" {
-		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusServiceUnavailable, "shutting down: this worker takes no new requests")
-		return
+	// Whatever panics past the function's own recovery (a MarshalJSON of
+	// an error, a bug here) is a 500, not a reset connection.
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.logger().ErrorContext(r.Context(), "panic serving a request", slog.String("path", r.URL.Path),
+				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			if rec, ok := w.(*recorder); !ok || rec.status == 0 {
+				writeError(w, http.StatusInternalServerError, "internal error")
+			}
+		}
+	}()
+	if st := s.state.Load(); st != stateReady && r.URL.Path != "/ping" {
+		switch {
+		case st == stateDraining:
+			writeError(w, http.StatusServiceUnavailable, "shutting down")
+			return
+		case r.URL.Path == "/manifest" || r.URL.Path == "/openapi.json":
+			// Not a function: served while starting.
+		case st == stateStarting:
+			writeError(w, http.StatusServiceUnavailable, "starting")
+			return
+		default:
+			msg := "startup failed"
+			if p := s.failure.Load(); p != nil {
+				msg += ": " + *p
+			}
+			writeError(w, http.StatusServiceUnavailable, msg)
+			return
+		}
 	}
 	p := r.URL.EscapedPath()
 	if cp := cleanPath(p); cp != p {
@@ -396,7 +444,7 @@ func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, 
 	if h.hasBody {
 		buf := getBuf()
 		defer putBuf(buf)
-		if !readBody(w, r, s.MaxBodyBytes, buf) {
+		if !readBody(w, r, s.MaxBodyBytes, s.ReadTimeout, buf) {
 			return
 		}
 		body = buf.Bytes()
@@ -410,25 +458,61 @@ func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, 
 		writeError(w, errorStatus(err), err.Error())
 		return
 	}
+	c := s.calls.enter(w, h.fn.Name)
 	v, err := invoke(r.Context(), h.fn, in)
-	if err != nil {
-		status := errorStatus(err)
-		var pe *panicError
-		if errors.As(err, &pe) {
-			s.logger().ErrorContext(r.Context(), "panic in remote function",
-				slog.String("function", h.fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
-		} else if status >= 500 {
-			s.logger().WarnContext(r.Context(), "remote function failed",
-				slog.String("function", h.fn.Name), slog.String("error", err.Error()))
+	if !s.calls.leave(c) {
+		return // the drain gave up on it and answered
+	}
+	if st, ok := v.(*Stream); ok && err == nil {
+		// The values are produced while the answer is written; a
+		// failure before the first is answered below.
+		if err = s.serveStream(w, r, h.fn, st); err == nil {
+			return
 		}
-		writeError(w, status, err.Error())
+	}
+	if err != nil {
+		s.writeCallError(w, r, h.fn, err)
 		return
 	}
 	if h.fn.NoResult {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := encodeJSON(buf, v); err != nil {
+		s.writeCallError(w, r, h.fn, fmt.Errorf("encoding the result: %w", err))
+		return
+	}
+	h2 := w.Header()
+	h2["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeCallError answers a function's error: 400 for binding, the
+// error's own status, 503 for a call the drain cancelled, else 500. A
+// 500 of a deployed resource says only "internal error in F": the
+// detail, a panic's stack included, goes to the log.
+func (s *LoadBalancerServer) writeCallError(w http.ResponseWriter, r *http.Request, fn *Function, err error) {
+	status := errorStatus(err)
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		s.logger().ErrorContext(r.Context(), "panic in remote function",
+			slog.String("function", fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
+	case status == http.StatusInternalServerError && s.state.Load() == stateDraining && r.Context().Err() != nil:
+		writeError(w, http.StatusServiceUnavailable, errShuttingDown.Error())
+		return
+	case status >= 500:
+		s.logger().WarnContext(r.Context(), "remote function failed",
+			slog.String("function", fn.Name), slog.String("error", err.Error()))
+	}
+	msg := err.Error()
+	if status == http.StatusInternalServerError && !s.live && !hasOwnStatus(err) {
+		msg = internalError(fn.Name)
+	}
+	writeError(w, status, msg)
 }
 
 // servePing answers the RunPod health check: 200 when ready, 204 while
@@ -453,7 +537,7 @@ func (s *LoadBalancerServer) servePing(w http.ResponseWriter, r *http.Request) {
 // HealthHandler returns the handler of GET /ping alone, for a separate
 // health port (PORT_HEALTH).
 func (s *LoadBalancerServer) HealthHandler() http.Handler {
-	return logged(s.logger, func(w http.ResponseWriter, r *http.Request) {
+	return logged(s.logger, &s.closing, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path != "/ping":
 			writeError(w, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
@@ -484,21 +568,10 @@ func (s *LoadBalancerServer) Startup(ctx context.Context) error {
 
 // Drain makes /ping answer 503 from now on, so that no new requests are
 // routed here while in-flight ones finish, and answers any other new
-// request with 503.
+// request with 503. Connections stay open until the listener closes
+// (see drainServers): a client told to reconnect now would reconnect into
+// a listener about to close.
 func (s *LoadBalancerServer) Drain() { s.state.Store(stateDraining) }
-
-// waitIdle waits until no request but /ping is in flight, or ctx is done.
-func (s *LoadBalancerServer) waitIdle(ctx context.Context) {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for s.inflight.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
 
 // serveManifest answers GET /manifest: the manifest on the mothership, a
 // real 403 elsewhere.
@@ -546,7 +619,7 @@ func (s *LoadBalancerServer) serveOpenAPI(w http.ResponseWriter, r *http.Request
 func (s *LoadBalancerServer) serveExecute(w http.ResponseWriter, r *http.Request) {
 	buf := getBuf()
 	defer putBuf(buf)
-	if !readBody(w, r, s.MaxBodyBytes, buf) {
+	if !readBody(w, r, s.MaxBodyBytes, s.ReadTimeout, buf) {
 		return
 	}
 	body := buf.Bytes()
@@ -557,7 +630,11 @@ func (s *LoadBalancerServer) serveExecute(w http.ResponseWriter, r *http.Request
 		writeJSON(w, http.StatusBadRequest, failure(err))
 		return
 	}
+	c := s.calls.enter(w, "/execute")
 	res := s.reg.execute(r.Context(), body)
+	if !s.calls.leave(c) {
+		return
+	}
 	if res.Traceback != "" && strings.HasPrefix(res.Error, "panic: ") {
 		s.logger().ErrorContext(r.Context(), "panic in remote function", slog.String("error", res.Error), slog.String("stack", res.Traceback))
 	}
@@ -572,11 +649,16 @@ func (s *LoadBalancerServer) serveExecute(w http.ResponseWriter, r *http.Request
 //	HOST                    listening address (default all interfaces)
 //	PORT_HEALTH             a second port serving only GET /ping, when it differs from PORT
 //	FLASH_MAX_BODY_BYTES    request body limit (default 10485760)
+//	FLASH_READ_TIMEOUT      how long a request body may take to arrive (default 60s)
+//	FLASH_DRAIN_GRACE       how long the listener stays open after SIGTERM (default 2s)
 //	FLASH_SHUTDOWN_TIMEOUT  how long in-flight requests may finish after SIGTERM (default 25s)
 //	FLASH_IS_MOTHERSHIP     true: serve GET /manifest whatever the resource says
 //	FLASH_MANIFEST_PATH     the manifest file /manifest serves when it exists
+//	FLASH_LOG_LEVEL         debug, info (default), warn or error
+//	FLASH_LOG_FORMAT        json (default) or text
 //
-// Request logs go to stderr as JSON (log/slog).
+// Request logs go to stderr, one record per request, through a buffer
+// flushed every 100 ms and at exit.
 func ServeLoadBalancer(app App) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -584,13 +666,19 @@ func ServeLoadBalancer(app App) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger, closeLog, err := newProcessLogger(os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	s, err := NewLoadBalancer(app)
 	if err != nil {
 		return err
 	}
 	s.Logger = logger
 	s.MaxBodyBytes = env.maxBodyBytes
+	s.ReadTimeout = env.readTimeout
+	s.DrainGrace = env.drainGrace
 	s.Mothership = s.Mothership || env.mothership
 	if app.Resource != nil {
 		// Typed clients in this process call its own resource in memory.
@@ -614,19 +702,28 @@ func ServeLoadBalancer(app App) error {
 }
 
 // serveLoadBalancer serves s on ln (and /ping on healthLn, if not nil)
-// until ctx is done, then drains: /ping answers 503 and new requests 503
-// while in-flight requests get shutdownTimeout to finish; then the
-// listeners close.
+// until ctx is done, then drains (SPEC section 15): /ping answers 503
+// and every other request 503, each answer closing its connection; the
+// requests in flight finish, within shutdownTimeout; the listeners close
+// after s.DrainGrace or when the last request is done, whichever is later.
 func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn net.Listener, shutdownTimeout time.Duration) error {
 	logger := s.logger()
 	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog}
+	// The requests' contexts come from reqCtx, which the drain cancels
+	// for the functions that outlive their share of the timeout.
+	reqCtx, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
+	base := func(net.Listener) context.Context { return reqCtx }
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog,
+		BaseContext: base, ConnState: s.connState}
 	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if healthLn != nil {
 		hs := &http.Server{Handler: s.HealthHandler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, ErrorLog: errorLog}
 		servers = append(servers, hs)
+		listeners = append(listeners, healthLn)
 		go func() { errc <- hs.Serve(healthLn) }()
 	}
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("routes", len(s.app.Functions)))
@@ -645,20 +742,10 @@ func serveLoadBalancer(ctx context.Context, s *LoadBalancerServer, ln, healthLn 
 	case serveErr = <-errc:
 	}
 	s.Drain()
-	logger.Info("draining", slog.Duration("timeout", shutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// The listeners stay open until the in-flight requests are done, so
-	// that the health check on PORT sees the 503 rather than a refused
-	// connection. The health server goes last, so that it answers 503
-	// while the main server drains.
-	s.waitIdle(sctx)
-	for _, srv := range servers {
-		if err := srv.Shutdown(sctx); err != nil {
-			logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
-			srv.Close()
-		}
-	}
+	logger.Info("draining", slog.Duration("grace", s.DrainGrace), slog.Duration("timeout", shutdownTimeout))
+	// The health server is closed last, so that it answers 503 while the
+	// main server drains.
+	drainServers(s, servers, listeners, cancelRequests, shutdownTimeout)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)
 	}

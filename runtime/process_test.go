@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 		exitWith(ServeLoadBalancer(App{Resource: LiveLoadBalancer{Name: "api"}, Functions: append(childFunctions(), selfCall("api", true)), Manifest: []byte(`{"version":"1.0"}`)}))
 	case "queue":
 		exitWith(ServeQueue(App{Resource: Serverless{Name: "jobs"}, Functions: append(childFunctions(), selfCall("jobs", false))}))
+	case "worker":
+		exitWith(serveHarnessWorker())
 	}
 }
 
@@ -42,6 +44,12 @@ func childFunctions() []Function {
 		Call: func(ctx context.Context, in *Input) (any, error) {
 			time.Sleep(500 * time.Millisecond)
 			return "slept", nil
+		},
+	}, Function{
+		Name: "example.com/app/api.Hang", Method: "GET", Path: "/hang",
+		Call: func(ctx context.Context, in *Input) (any, error) {
+			time.Sleep(time.Minute) // ignores its context
+			return "woke", nil
 		},
 	})
 }

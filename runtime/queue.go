@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,9 +28,12 @@ const (
 	statusCompleted  = "COMPLETED"
 )
 
-// maxFinishedJobs bounds the jobs a QueueServer remembers for
-// /status/{id}; the oldest finished ones are forgotten first.
-const maxFinishedJobs = 10000
+// The finished jobs a QueueServer remembers for /status/{id}: at most
+// this many and this many bytes of output; the oldest are forgotten first.
+const (
+	maxFinishedJobs  = 1000
+	maxFinishedBytes = 64 << 20
+)
 
 // A QueueServer is the http.Handler of a queue resource's local test API,
 // runpod-python's equivalent: POST /runsync, POST /run, GET|POST /status/{id} and
@@ -42,6 +47,15 @@ type QueueServer struct {
 	// 413. NewQueueServer sets it to 10 MiB.
 	MaxBodyBytes int64
 
+	// ReadTimeout bounds the reading of a request body (408 after it).
+	// NewQueueServer sets it to 60 s; zero means no limit.
+	ReadTimeout time.Duration
+
+	// MaxPending bounds the jobs queued or running, /runsync's included:
+	// beyond it /run and /runsync answer 429. NewQueueServer sets it to
+	// 1000.
+	MaxPending int
+
 	// Logger receives one record per request; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -52,16 +66,20 @@ type QueueServer struct {
 	baseCtx context.Context // the context of /run jobs
 	cancel  context.CancelFunc
 	running sync.WaitGroup
+	closing atomic.Bool // shutting down: answers close their connections
 
-	mu       sync.Mutex
-	jobs     map[string]*localJob
-	finished []string // ids of finished jobs, oldest first
+	mu            sync.Mutex
+	jobs          map[string]*localJob
+	pending       int      // jobs queued or running
+	finished      []string // ids of finished jobs, oldest first
+	finishedBytes int      // the size of their outputs
 }
 
 type localJob struct {
 	ID     string          `json:"id"`
 	Status string          `json:"status"`
 	Output json.RawMessage `json:"output,omitempty"`
+	stream *localStream    // what the job streamed (stream_queue.go)
 }
 
 // NewQueueServer returns the local test API of app.
@@ -74,6 +92,8 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &QueueServer{
 		MaxBodyBytes: defaultMaxBodyBytes,
+		ReadTimeout:  defaultReadTimeout,
+		MaxPending:   defaultMaxPending,
 		reg:          newRegistry(app.Functions),
 		baseCtx:      ctx,
 		cancel:       cancel,
@@ -83,6 +103,8 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	r.HandleFunc("/runsync", s.serveRunSync).Methods(http.MethodPost)
 	r.HandleFunc("/run", s.serveRun).Methods(http.MethodPost)
 	r.HandleFunc("/status/{id}", s.serveStatus).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/stream/{id}", s.serveJobStream).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/cancel/{id}", s.serveCancel).Methods(http.MethodPost)
 	r.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
 	}).Methods(http.MethodGet, http.MethodHead)
@@ -92,7 +114,7 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		allow := "POST"
 		switch {
-		case strings.HasPrefix(r.URL.Path, "/status/"):
+		case strings.HasPrefix(r.URL.Path, "/status/"), strings.HasPrefix(r.URL.Path, "/stream/"):
 			allow = "GET, POST"
 		case r.URL.Path == "/ping":
 			allow = "GET, HEAD"
@@ -101,7 +123,7 @@ func NewQueueServer(app App) (*QueueServer, error) {
 		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	})
 	s.router = r
-	s.handler = logged(s.logger, r.ServeHTTP)
+	s.handler = logged(s.logger, &s.closing, r.ServeHTTP)
 	return s, nil
 }
 
@@ -127,7 +149,7 @@ func (s *QueueServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *QueueServer) readInput(w http.ResponseWriter, r *http.Request) (json.RawMessage, bool) {
 	buf := getBuf()
 	defer putBuf(buf)
-	if !readBody(w, r, s.MaxBodyBytes, buf) {
+	if !readBody(w, r, s.MaxBodyBytes, s.ReadTimeout, buf) {
 		return nil, false
 	}
 	obj, err := decodeObject(buf.Bytes())
@@ -138,7 +160,14 @@ func (s *QueueServer) readInput(w http.ResponseWriter, r *http.Request) (json.Ra
 	return obj["input"], true
 }
 
-func (s *QueueServer) run(ctx context.Context, input json.RawMessage) json.RawMessage {
+// run runs one job and encodes its RESULT; it never panics.
+func (s *QueueServer) run(ctx context.Context, input json.RawMessage) (out json.RawMessage) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger().ErrorContext(ctx, "panic running a job", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			out, _ = json.Marshal(failure(&panicError{value: p, stack: string(debug.Stack())}))
+		}
+	}()
 	res := s.reg.execute(ctx, input)
 	if strings.HasPrefix(res.Error, "panic: ") {
 		s.logger().ErrorContext(ctx, "panic in remote function", slog.String("error", res.Error), slog.String("stack", res.Traceback))
@@ -150,9 +179,29 @@ func (s *QueueServer) run(ctx context.Context, input json.RawMessage) json.RawMe
 	return out
 }
 
+// admit counts one more job queued or running, or answers 429 and
+// reports false when MaxPending are.
+func (s *QueueServer) admit(w http.ResponseWriter) bool {
+	limit := s.MaxPending
+	if limit <= 0 {
+		limit = defaultMaxPending
+	}
+	s.mu.Lock()
+	ok := s.pending < limit
+	if ok {
+		s.pending++
+	}
+	s.mu.Unlock()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d jobs are queued or running: try again later", limit))
+	}
+	return ok
+}
+
 func (s *QueueServer) serveRunSync(w http.ResponseWriter, r *http.Request) {
 	input, ok := s.readInput(w, r)
-	if !ok {
+	if !ok || !s.admit(w) {
 		return
 	}
 	job := &localJob{ID: newJobID(), Status: statusCompleted, Output: s.run(r.Context(), input)}
@@ -162,15 +211,19 @@ func (s *QueueServer) serveRunSync(w http.ResponseWriter, r *http.Request) {
 
 func (s *QueueServer) serveRun(w http.ResponseWriter, r *http.Request) {
 	input, ok := s.readInput(w, r)
-	if !ok {
+	if !ok || !s.admit(w) {
 		return
 	}
 	job := &localJob{ID: newJobID(), Status: statusInProgress}
-	s.remember(job, false)
+	s.mu.Lock()
+	s.jobs[job.ID] = job
+	s.mu.Unlock()
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		out := s.run(s.baseCtx, input)
+		ctx, cancel := s.jobContext(job)
+		defer cancel()
+		out := s.run(ctx, input)
 		s.mu.Lock()
 		job.Status, job.Output = statusCompleted, out
 		s.mu.Unlock()
@@ -195,8 +248,9 @@ func (s *QueueServer) serveStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, snapshot)
 }
 
-// remember records a job; finished jobs beyond maxFinishedJobs are
-// forgotten oldest first.
+// remember records a finished job, no longer pending; beyond
+// maxFinishedJobs or maxFinishedBytes of output, the oldest finished
+// jobs are forgotten.
 func (s *QueueServer) remember(job *localJob, finished bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,23 +258,36 @@ func (s *QueueServer) remember(job *localJob, finished bool) {
 	if !finished {
 		return
 	}
+	s.pending--
 	s.finished = append(s.finished, job.ID)
-	if len(s.finished) > maxFinishedJobs {
-		delete(s.jobs, s.finished[0])
+	s.finishedBytes += len(job.Output)
+	for len(s.finished) > 0 && (len(s.finished) > maxFinishedJobs || s.finishedBytes > maxFinishedBytes) {
+		if old, ok := s.jobs[s.finished[0]]; ok {
+			s.finishedBytes -= len(old.Output)
+			delete(s.jobs, s.finished[0])
+		}
 		s.finished = s.finished[1:]
+	}
+	if cap(s.finished) > 4*maxFinishedJobs {
+		s.finished = append([]string(nil), s.finished...)
 	}
 }
 
-// drain waits for the jobs started by /run, cancelling them once ctx is
-// done.
-func (s *QueueServer) drain(ctx context.Context) {
+// drain waits for the jobs started by /run; once ctx is done it cancels
+// them and waits at most grace more: a job that ignores its context does
+// not hold the process.
+func (s *QueueServer) drain(ctx context.Context, grace time.Duration) {
 	done := make(chan struct{})
 	go func() { s.running.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		s.cancel()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(grace):
+			s.logger().Warn("shutdown timeout: jobs still running are abandoned")
+		}
 	}
 	s.cancel()
 }
@@ -255,7 +322,11 @@ func newUUID() string {
 func ServeQueue(app App) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger, closeLog, err := newProcessLogger(os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	if app.Resource != nil {
 		// Typed clients in this process call its own resource in memory,
 		// through the local test API's handler.
@@ -281,6 +352,8 @@ func ServeQueue(app App) error {
 	}
 	s.Logger = logger
 	s.MaxBodyBytes = env.maxBodyBytes
+	s.ReadTimeout = env.readTimeout
+	s.MaxPending = env.maxPending
 	if err := runStartup(ctx, startupFuncs()); err != nil {
 		return err
 	}
@@ -295,8 +368,13 @@ func ServeQueue(app App) error {
 // gives requests and /run jobs shutdownTimeout to finish.
 func serveQueue(ctx context.Context, s *QueueServer, ln net.Listener, shutdownTimeout time.Duration) error {
 	logger := s.logger()
+	// /runsync calls run on reqCtx, cancelled before the timeout so that
+	// they can still answer.
+	reqCtx, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("serving the local queue API", slog.String("addr", ln.Addr().String()))
@@ -305,13 +383,21 @@ func serveQueue(ctx context.Context, s *QueueServer, ln net.Listener, shutdownTi
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	s.closing.Store(true)
+	plan := newDrainPlan(0, shutdownTimeout)
+	start := time.Now()
+	cctx, cancel := context.WithDeadline(context.Background(), start.Add(plan.cancel))
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
-		srv.Close()
+	if err := srv.Shutdown(cctx); err != nil {
+		cancelRequests()
+		actx, cancel := context.WithDeadline(context.Background(), start.Add(plan.abandon))
+		defer cancel()
+		if err := srv.Shutdown(actx); err != nil {
+			logger.Warn("shutdown timeout: closing open connections", slog.String("error", err.Error()))
+			srv.Close()
+		}
 	}
-	s.drain(sctx)
+	s.drain(cctx, time.Until(start.Add(plan.abandon)))
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", serveErr)
 	}

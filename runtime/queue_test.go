@@ -95,7 +95,7 @@ func TestQueueLocalAPI(t *testing.T) {
 		{"null input", `{"input": null}`, "", "input is null"},
 		{"missing input", `{}`, "", "input is null"},
 		{"string input", `{"input": "ProcessData"}`, "", "input must be a JSON object"},
-		{"unknown function", `{"input": {"function_name": "Nope"}}`, "", "Function 'Nope' not found in registry. Available: ['example.com/app/api.DeleteItem', "},
+		{"unknown function", `{"input": {"function_name": "Nope"}}`, "", "Function 'Nope' not found in registry. Available: ['example.com/app/api.BadJSON', 'example.com/app/api.DeleteItem', "},
 		{"error", `{"input": {"function_name": "Fail", "args": [418]}}`, "", "wrapped: teapot trouble"},
 		{"panic", `{"input": {"function_name": "Panic"}}`, "", "panic: assignment to entry in nil map"},
 		{"bad args", `{"input": {"function_name": "ProcessData", "args": [1, "2"]}}`, "", `parameter "y": want a number`},
@@ -220,7 +220,7 @@ type resultRecord struct {
 func newFakeRunPod(t *testing.T, takes ...string) *fakeRunPod {
 	f := &fakeRunPod{t: t, takes: takes, results: map[string]resultRecord{}, done: make(chan string, 16)}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /job-take/{pod}", func(w http.ResponseWriter, r *http.Request) {
+	take := func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.taken = append(f.taken, takeRecord{time.Now(), r.URL.Path, r.Header.Get("Authorization"), r.URL.Query().Get("job_in_progress")})
 		next := "204"
@@ -243,7 +243,9 @@ func newFakeRunPod(t *testing.T, takes ...string) *fakeRunPod {
 		default:
 			io.WriteString(w, next)
 		}
-	})
+	}
+	mux.HandleFunc("GET /job-take/{pod}", take)
+	mux.HandleFunc("GET /job-take-batch/{pod}", take)
 	mux.HandleFunc("POST /job-done/{pod}/{job}", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()

@@ -361,6 +361,9 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
+	if req.Header.Get("Accept") == ndjsonType {
+		return t.streamInProcess(req) // stream_client.go
+	}
 	r := req.Clone(req.Context())
 	if r.Body == nil {
 		r.Body = http.NoBody

@@ -27,7 +27,13 @@ bench -bench . -benchtime 5x ./codegen
 bench -bench BenchmarkDidChange -benchtime 300x ./lsp
 # load-balancer handler beside a hand-written net/http + encoding/json handler.
 bench -bench BenchmarkLoadBalancer -benchtime 3s ./runtime
+# the real generated handler binary under wrk beside a hand-written server,
+# request logs on and off (SPEC sections 11 and 15).
+scripts/bench-lb.sh
 # a typed client call beside a hand-written net/http request to the same server.
 bench -bench BenchmarkCaller -benchtime 2s ./runtime
 # the analyzer alone.
 bench -bench . -benchtime 2s -benchmem ./analysis/remote
+# streaming (SPEC 18): NDJSON values/s of the generated handler binary beside
+# a hand-written net/http handler that flushes per value (ratio, >= 0.9).
+scripts/bench-stream.sh

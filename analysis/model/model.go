@@ -218,6 +218,11 @@ type Function struct {
 	ResultString string
 	// Error reports whether the last result is error.
 	Error bool
+	// Stream reports whether the function returns iter.Seq2[T, error] or
+	// iter.Seq[T] (SPEC section 18): Result is then T, the type of each
+	// streamed value, and Error reports an iter.Seq2, whose values may
+	// carry an error that ends the stream.
+	Stream bool
 
 	// Valid is set when no error finding concerns this function, so that
 	// code can be generated for it.

@@ -62,7 +62,9 @@
 //   - query-param: a GET or DELETE parameter that is not a scalar, a pointer
 //     to one, or a slice of them (fix: change the method to POST).
 //   - signature: unnamed or variadic parameters, a context.Context that is
-//     not first, results other than none, (T), (error) and (T, error),
+//     not first, results other than none, (T), (error), (T, error) and a
+//     stream, iter.Seq2[T, error] or iter.Seq[T] alone (not with an error
+//     result, nor an iter.Seq2 whose second type is not error),
 //     types that JSON cannot carry (channels, functions, complex numbers,
 //     unsafe.Pointer, non-empty interfaces but error, maps with keys that
 //     are not strings or integers; checked through exported fields), and

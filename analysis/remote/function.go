@@ -225,7 +225,7 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 		}
 	}
 
-	// Results: none, (T), (error) or (T, error).
+	// Results: none, (T), (error), (T, error), or a stream of T (SPEC 18).
 	if ft.Results == nil || len(ft.Results.List) == 0 {
 		return
 	}
@@ -263,8 +263,21 @@ func (a *analyzer) checkSignature(fi *fnInfo) {
 	if t == nil {
 		return
 	}
+	if item, second, ok := streamOf(t); ok {
+		// SPEC 18: iter.Seq2[T, error] or iter.Seq[T] instead of (T, error).
+		if len(results) == 2 {
+			sig(value.Pos(), results[1].End(), "%s returns %s and an error: a streaming function returns its stream alone (iter.Seq2[T, error] carries the errors)", fn.Name, a.typeString(t))
+			return
+		}
+		if second != nil && !isError(second) {
+			sig(value.Pos(), value.End(), "%s returns %s: the second type of an iter.Seq2 result must be error, not %s", fn.Name, a.typeString(t), a.typeString(second))
+			return
+		}
+		fn.Stream, fn.Error = true, second != nil
+		t = item
+	}
 	fn.Result, fn.ResultString = t, a.typeString(t)
-	if isContext(t) || isError(t) && len(results) == 2 {
+	if isContext(t) || isError(t) && (len(results) == 2 || fn.Stream) {
 		sig(value.Pos(), value.End(), "%s cannot be the result value of %s", fn.ResultString, fn.Name)
 		return
 	}

@@ -120,3 +120,32 @@ func dump(pkg *model.Package) string {
 	}
 	return b.String()
 }
+
+// checkStreamModel checks what the model says about streaming functions:
+// Stream set, Result the item type, Error set for iter.Seq2 only.
+func checkStreamModel(t *testing.T, pkg *model.Package) {
+	t.Helper()
+	want := map[string]string{
+		"Generate": "stream=true result=stream.Token error=true valid=true",
+		"Count":    "stream=true result=int error=false valid=true",
+		"Frames":   "stream=true result=stream.Token error=true valid=true",
+	}
+	seen := 0
+	for _, fn := range pkg.Functions {
+		w, ok := want[fn.Name]
+		if !ok {
+			if fn.Valid {
+				t.Errorf("%s: valid, want a signature error", fn.Name)
+			}
+			continue
+		}
+		seen++
+		got := fmt.Sprintf("stream=%v result=%s error=%v valid=%v", fn.Stream, fn.ResultString, fn.Error, fn.Valid)
+		if got != w {
+			t.Errorf("%s: %s, want %s", fn.Name, got, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("saw %d of the %d streaming functions", seen, len(want))
+	}
+}

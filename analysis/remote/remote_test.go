@@ -15,7 +15,7 @@ import (
 // package main, and code that does not compile. One run loads them all.
 func TestAnalyzer(t *testing.T) {
 	results := analysistest.Run(t, analysistest.TestData(), remote.Analyzer,
-		"clean", "noresources", "sig", "mainpkg", "broken")
+		"clean", "noresources", "sig", "mainpkg", "broken", "stream")
 	for _, r := range results {
 		pkg := r.Pass.Pkg.Path()
 		if pkg != "broken" && len(r.Pass.TypeErrors) > 0 {
@@ -30,6 +30,9 @@ func TestAnalyzer(t *testing.T) {
 		}
 		if pkg == "clean" {
 			checkCleanModel(t, m)
+		}
+		if pkg == "stream" {
+			checkStreamModel(t, m)
 		}
 		if pkg == "noresources" {
 			if len(m.Resources) != 0 || len(m.Functions) != 2 || !m.Functions[0].Valid || !m.Functions[1].Valid {

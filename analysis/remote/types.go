@@ -34,6 +34,23 @@ func isError(t types.Type) bool {
 	return t != nil && types.Identical(types.Unalias(t), types.Universe.Lookup("error").Type())
 }
 
+// streamOf reports whether t is iter.Seq[T] or iter.Seq2[T, U], and returns
+// T and U (nil for iter.Seq).
+func streamOf(t types.Type) (item, second types.Type, ok bool) {
+	n, isNamed := types.Unalias(t).(*types.Named)
+	if !isNamed || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "iter" {
+		return nil, nil, false
+	}
+	args := n.TypeArgs()
+	switch {
+	case n.Obj().Name() == "Seq" && args.Len() == 1:
+		return args.At(0), nil, true
+	case n.Obj().Name() == "Seq2" && args.Len() == 2:
+		return args.At(0), args.At(1), true
+	}
+	return nil, nil, false
+}
+
 func isPointer(t types.Type) bool {
 	if t == nil {
 		return false

@@ -63,7 +63,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flash-lsp version: unexpected argument %q\n", args[1])
 			return 2
 		}
-		fmt.Fprintf(stdout, "flash-lsp %s\n", version)
+		fmt.Fprintf(stdout, "flash-lsp %s\n", serverVersion())
 		return 0
 	case "help", "-h", "--help", "-help":
 		usage(stdout)

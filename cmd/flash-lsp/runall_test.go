@@ -80,8 +80,13 @@ func TestRunAll(t *testing.T) {
 	h.expect(t, "GET", "/03_05_load_balancer_cpu/summary/2", "", 200,
 		`{"item":{"name":"Gadget"},"words":{"words":3,"top":["a","gadget","useful"]}}`)
 	h.expect(t, "GET", "/03_05_load_balancer_cpu/summary/9", "", 404, `{"error":"item \"9\" not found"}`)
-	if !strings.Contains(stderr.String(), `"remote":"in-process"`) {
-		t.Error("no request was served in process")
+	// Request logs are flushed every 100 ms.
+	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(stderr.String(), `"remote":"in-process"`); {
+		if time.Now().After(deadline) {
+			t.Error("no request was served in process")
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	// The typed clients, pointed at the prefixes.

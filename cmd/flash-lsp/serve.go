@@ -38,7 +38,7 @@ func runServe(args []string, stdin *os.File, stdout *os.File, stderr io.Writer) 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return lsp.New(lsp.Options{Log: logw, Version: version}).Run(ctx, stdio{stdin, stdout})
+	return lsp.New(lsp.Options{Log: logw, Version: serverVersion()}).Run(ctx, stdio{stdin, stdout})
 }
 
 // stdio joins stdin and stdout into the server's transport.

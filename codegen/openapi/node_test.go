@@ -151,6 +151,70 @@ func kitchenSink(t *testing.T) []byte {
 	return doc
 }
 
+// streamDocument describes a resource with a streaming route (SPEC 18),
+// whose answer is NDJSON of a named struct, beside an ordinary one.
+func streamDocument(t *testing.T) []byte {
+	t.Helper()
+	_, pkg, docs := openapi.SchemaTypes(t)
+	var item types.Type
+	for _, name := range pkg.Scope().Names() {
+		if obj, ok := pkg.Scope().Lookup(name).(*types.TypeName); ok {
+			if _, isStruct := obj.Type().Underlying().(*types.Struct); isStruct {
+				item = obj.Type()
+				break
+			}
+		}
+	}
+	if item == nil {
+		t.Fatal("the schema table has no struct type")
+	}
+	str := types.Typ[types.String]
+	res := &model.Resource{Name: "streams", Kind: runtime.LoadBalancer{}, Type: "LoadBalancer"}
+	fns := []*model.Function{
+		{Pkg: "example.com/p", PkgName: "p", Name: "Tokens", Qualified: "example.com/p.Tokens", Method: "POST", Path: "/tokens",
+			Params: []*model.Param{{Name: "prompt", Type: str, In: model.InBody}},
+			Result: item, Stream: true, Error: true, Doc: "Tokens streams the tokens of a completion.\n"},
+		{Pkg: "example.com/p", PkgName: "p", Name: "Echo", Qualified: "example.com/p.Echo", Method: "GET", Path: "/echo",
+			Params: []*model.Param{{Name: "s", Type: str, In: model.InQuery, Bind: model.BindString}}, Result: str, Doc: "Echo answers its argument.\n"},
+	}
+	doc, err := openapi.Document(openapi.Input{Resource: res, Functions: fns, Version: "0123456789ab", Docs: docs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TestStreamDocument: a streaming route answers application/x-ndjson whose
+// itemSchema is the function's item type; itemSchema exists from OpenAPI
+// 3.2 on, so such a document says 3.2.0 (TestRedoclyLint validates it).
+func TestStreamDocument(t *testing.T) {
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]map[string]json.RawMessage `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(streamDocument(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.2.0" {
+		t.Errorf("openapi %q, want 3.2.0", doc.OpenAPI)
+	}
+	content := doc.Paths["/tokens"]["post"].Responses["200"].Content
+	mt, ok := content["application/x-ndjson"]
+	if len(content) != 1 || !ok {
+		t.Fatalf("/tokens 200 content: %v", content)
+	}
+	if item := string(mt["itemSchema"]); !strings.Contains(item, `"$ref": "#/components/schemas/`) || mt["schema"] != nil {
+		t.Errorf("/tokens media type: %v", mt)
+	}
+	if _, ok := doc.Paths["/echo"]["get"].Responses["200"].Content["application/json"]["schema"]; !ok {
+		t.Errorf("/echo lost its JSON schema: %v", doc.Paths["/echo"])
+	}
+}
+
 // TestKitchenSinkFormat: the document with every kind of schema is valid
 // JSON, indented as json.Indent would, and the same on every run.
 func TestKitchenSinkFormat(t *testing.T) {
@@ -197,7 +261,11 @@ func TestRedoclyLint(t *testing.T) {
 	for _, d := range slices.Sorted(maps.Keys(docs)) {
 		args = append(args, docs[d])
 	}
-	args = append(args, sink)
+	stream := filepath.Join(dir, "streams.json")
+	if err := os.WriteFile(stream, streamDocument(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, sink, stream)
 	out, err := run(t, dir, redocly, args...)
 	if err != nil {
 		t.Fatalf("redocly lint: %v\n%s", err, out)
@@ -214,8 +282,8 @@ func TestRedoclyLint(t *testing.T) {
 			t.Errorf("redocly lint: %s", strings.TrimSpace(line))
 		}
 	}
-	if problems != len(docs)+1 {
-		t.Errorf("redocly lint reported %d problems, want the %d license warnings: did it read the documents?", problems, len(docs)+1)
+	if problems != len(docs)+2 {
+		t.Errorf("redocly lint reported %d problems, want the %d license warnings: did it read the documents?", problems, len(docs)+2)
 	}
 	t.Logf("redocly lint:\n%s", out)
 }

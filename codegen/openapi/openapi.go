@@ -18,6 +18,12 @@ import (
 // Version is the OpenAPI version of the documents.
 const Version = "3.1.0"
 
+// StreamVersion is the OpenAPI version of a document with a streaming
+// route (SPEC 18): the media type's itemSchema, which describes each value
+// of an application/x-ndjson answer, exists from OpenAPI 3.2 on; 3.1
+// validators reject it.
+const StreamVersion = "3.2.0"
+
 // Input is what one document is made of.
 type Input struct {
 	Resource *model.Resource
@@ -85,7 +91,10 @@ type requestBody struct {
 }
 
 type mediaType struct {
-	Schema *Schema `json:"schema"`
+	Schema *Schema `json:"schema,omitempty"`
+	// ItemSchema describes each value of a sequential media type
+	// (application/x-ndjson): a streaming function's item type (SPEC 18).
+	ItemSchema *Schema `json:"itemSchema,omitempty"`
 }
 
 type response struct {
@@ -95,6 +104,9 @@ type response struct {
 }
 
 const jsonType = "application/json"
+
+// ndjsonType is the media type of a streamed answer: one JSON value per line.
+const ndjsonType = "application/x-ndjson"
 
 // errorResponses are the error answers every route may give (SPEC
 // section 8), each with the body {"error": "..."}.
@@ -123,8 +135,14 @@ func Document(in Input) ([]byte, error) {
 			Required:    []string{"error"},
 		}
 	})
+	version := Version
+	for _, f := range in.Functions {
+		if f.Stream {
+			version = StreamVersion
+		}
+	}
 	d := &document{
-		OpenAPI: Version,
+		OpenAPI: version,
 		Info:    info{Title: r.Name, Version: in.Version},
 		// The routes hang off wherever the document is served: the
 		// endpoint's root when deployed, /<dir> under flash-lsp run --all.
@@ -231,7 +249,11 @@ func (s *Schemas) operation(f *model.Function, id string) (string, *operation, e
 		op.RequestBody = &requestBody{Required: len(body.Required) > 0,
 			Content: map[string]mediaType{jsonType: {Schema: body}}}
 	}
-	if f.Result != nil {
+	if f.Stream {
+		op.Responses["200"] = &response{
+			Description: "The values of " + f.Name + " as it produces them, one JSON value per line; an error after the first value ends the stream with a last line {\"error\": \"...\"}",
+			Content:     map[string]mediaType{ndjsonType: {ItemSchema: s.Of(f.Result)}}}
+	} else if f.Result != nil {
 		op.Responses["200"] = &response{Description: "The result of " + f.Name,
 			Content: map[string]mediaType{jsonType: {Schema: s.Of(f.Result)}}}
 	} else {

@@ -351,8 +351,13 @@ func (w *jsonWriter) content(c map[string]mediaType) {
 	for _, t := range sortedKeys(c) {
 		w.key(t)
 		w.open('{')
-		w.key("schema")
-		w.schema(c[t].Schema)
+		if mt := c[t]; mt.ItemSchema != nil {
+			w.key("itemSchema")
+			w.schema(mt.ItemSchema)
+		} else {
+			w.key("schema")
+			w.schema(mt.Schema)
+		}
 		w.close('}')
 	}
 	w.close('}')

@@ -164,6 +164,8 @@ type result struct {
 	Applied            string    `json:"applied"`
 	AppliedDiagnostics []string  `json:"applied_diagnostics"`
 	AfterFix           []lspDiag `json:"after_fix"`
+	Hover              string    `json:"hover"`
+	GenerateRefused    string    `json:"generate_refused"`
 	AppendedAt         int       `json:"appended_at"`
 	Unsaved            []lspDiag `json:"unsaved"`
 	UnsavedVim         []vimDiag `json:"unsaved_vim"`
@@ -225,8 +227,9 @@ func compareKeys(a, b key) int {
 // Neovim config against the real flash-lsp binary on a copy of
 // testdata/projects/broken: diagnostics arrive with the right codes and
 // positions, a quick fix applied by Neovim fixes the file on disk and clears
-// the diagnostic, unsaved edits are analysed with UTF-16 positions, and the
-// server exits cleanly on shutdown.
+// the diagnostic, hover (vim.lsp.buf.hover, K) shows the route, unsaved
+// edits are analysed with UTF-16 positions, :FlashGenerate refuses while
+// errors exist, and the server exits cleanly on shutdown.
 func TestNeovimEndToEnd(t *testing.T) {
 	requireNvim(t)
 	root := repoRoot(t)
@@ -282,6 +285,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 		"file":          file,
 		"initial_count": len(want),
 		"fix":           map[string]any{"code": "bad-method", "line": fixLine - 1},
+		"hover":         map[string]any{"line": fixLine - 1, "col": fixCol - 1},
 		"append":        map[string]any{"lines": appendLines, "line": 1, "code": "unknown-key"},
 	}, &res)
 
@@ -349,6 +353,13 @@ func TestNeovimEndToEnd(t *testing.T) {
 		t.Errorf("diagnostics after the fix:\n got %v\nwant %v", after, wantAfter)
 	}
 
+	// Hover on the fixed directive: the route and a curl example.
+	for _, s := range []string{"Flash resource `api`", "GET /bad-method", "BadMethod", "curl -X GET 'http://localhost:8000/bad-method'"} {
+		if !strings.Contains(res.Hover, s) {
+			t.Errorf("hover does not contain %q:\n%s", s, res.Hover)
+		}
+	}
+
 	// 3. Unsaved lines: positions in UTF-16 for the protocol, bytes in Neovim.
 	line := res.AppendedAt + 1 // 0-based index of the directive line
 	wantChar := len(utf16.Encode([]rune(prefix)))
@@ -378,6 +389,14 @@ func TestNeovimEndToEnd(t *testing.T) {
 	}
 	if onDisk, _ := os.ReadFile(file); strings.Contains(string(onDisk), "Unicode") {
 		t.Errorf("the unsaved lines reached the disk")
+	}
+
+	// :FlashGenerate with errors in the module: refused, nothing written.
+	if !strings.Contains(res.GenerateRefused, "fix the errors first") {
+		t.Errorf(":FlashGenerate in the broken project said %q, want a refusal naming the errors", res.GenerateRefused)
+	}
+	if _, err := os.Stat(filepath.Join(proj, ".flash")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf(":FlashGenerate wrote .flash/ in a project with errors (stat: %v)", err)
 	}
 
 	// 4. Shutdown: the server exits 0 by itself after shutdown and exit.

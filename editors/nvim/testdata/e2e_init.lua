@@ -1,7 +1,8 @@
 -- Driver of the end-to-end test (e2e_test.go): a real headless Neovim that
 -- loads the repository's Neovim config, opens a Go file, waits for
 -- flash-lsp's diagnostics, applies a quick fix through the client, saves,
--- edits the buffer without saving, and stops the server. Everything it sees
+-- hovers, edits the buffer without saving, runs :FlashGenerate (which must
+-- refuse: the project has errors), and stops the server. Everything it sees
 -- goes to a JSON file that the Go test asserts on. It works on Neovim 0.7
 -- (Debian's) and later: only APIs that 0.7 has are used.
 --
@@ -11,6 +12,7 @@
 --   out      where to write the result
 --   initial_count  how many diagnostics to wait for in file
 --   fix      {code, line}: the diagnostic (0-based line) to quick-fix
+--   hover    {line, col}: where to hover after the fix (0-based line, byte column)
 --   append   {lines, code}: lines to append unsaved, and the code expected on them
 local spec = vim.fn.json_decode(table.concat(vim.fn.readfile(os.getenv('FLASH_E2E_SPEC')), '\n'))
 local out = { steps = {}, publishes = 0, messages = {} }
@@ -197,6 +199,26 @@ local function main()
   out.after_fix = summarize(latest)
   step('fix verified')
 
+  -- Hover on the fixed directive, as K (vim.lsp.buf.hover) shows it: the
+  -- text of the floating window Neovim opens.
+  vim.api.nvim_win_set_cursor(0, { spec.hover.line + 1, spec.hover.col })
+  vim.lsp.buf.hover()
+  local float
+  if not vim.wait(15000, function()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(w).relative ~= '' then
+        float = w
+        return true
+      end
+    end
+    return false
+  end, 20) then
+    error('no hover window within 15 s')
+  end
+  out.hover = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(float), 0, -1, false), '\n')
+  vim.api.nvim_win_close(float, true)
+  step('hover')
+
   -- An unsaved edit: the server analyses the buffer as typed.
   local first_new = vim.api.nvim_buf_line_count(bufnr)
   vim.api.nvim_buf_set_lines(bufnr, -1, -1, false, spec.append.lines)
@@ -209,6 +231,17 @@ local function main()
   out.unsaved = summarize(latest)
   out.unsaved_vim = vim_diagnostics(bufnr)
   step('unsaved')
+
+  -- :FlashGenerate refuses while the module has errors, and says why.
+  local before = #out.messages
+  vim.cmd('FlashGenerate')
+  if not vim.wait(60000, function()
+    return #out.messages > before
+  end, 50) then
+    error('no window/showMessage after :FlashGenerate within 60 s')
+  end
+  out.generate_refused = out.messages[#out.messages]
+  step('generate refused')
 
   -- Stop the server the way Neovim does on exit: shutdown, then exit.
   vim.lsp.stop_client(c.id)

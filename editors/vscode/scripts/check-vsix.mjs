@@ -66,12 +66,14 @@ try {
     'extension/out/extension.js',
     'extension/out/binary.js',
     'extension/out/settings.js',
+    'extension/out/version.js',
+    'extension/out/restart.js',
     'extension/node_modules/vscode-languageclient/package.json',
     'extension/node_modules/vscode-languageclient/lib/node/main.js',
   ]) {
     check(names.includes(want), `vsix contains ${want}`);
   }
-  for (const prefix of ['extension/go.mod', 'extension/src/', 'extension/out/test/', 'extension/scripts/', 'extension/node_modules/typescript/', 'extension/node_modules/@vscode/vsce/']) {
+  for (const prefix of ['extension/go.mod', 'extension/src/', 'extension/out/test/', 'extension/scripts/', 'extension/e2e/', 'extension/node_modules/typescript/', 'extension/node_modules/@vscode/vsce/']) {
     check(!names.some((n) => n.startsWith(prefix)), `vsix leaves out ${prefix}`);
   }
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
