@@ -11,6 +11,7 @@ import (
 	"go/types"
 	"os"
 	goruntime "runtime"
+	"strings"
 	"sync"
 
 	"golang.org/x/tools/go/gcexportdata"
@@ -137,7 +138,21 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 			if errs[i] != nil {
 				return nil, errs[i]
 			}
-			m.pkgs[path] = results[i]
+			p := results[i]
+			if old := m.pkgs[path]; old != nil && old.Types != nil && p.api != "" && old.api == p.api {
+				// Importers see nothing new: they keep their checks, and
+				// the types they were checked against, so that types
+				// stay identical across packages.
+				p.Types = old.Types
+			} else {
+				for _, r := range m.rdeps[path] {
+					if !m.dirty[r] {
+						m.dirty[r] = true
+						rest = append(rest, r)
+					}
+				}
+			}
+			m.pkgs[path] = p
 			m.moduleStale = true
 			delete(m.dirty, path)
 			checked = append(checked, path)
@@ -271,6 +286,9 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		res = &Analysis{}
 	}
 	pkg.Model, pkg.Extra = res.Model, res.Extra
+	if tpkg != nil {
+		pkg.api = apiOf(tpkg) + "\n" + res.Fingerprint
+	}
 	pkg.Findings = res.Findings
 	if !res.CompileReported {
 		pkg.Findings = append(pkg.Findings, finding.Compile(m.fset, errs)...)
@@ -332,4 +350,37 @@ func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analys
 
 func (compileOnly) ModuleRules([]*Package) ModuleResult {
 	return ModuleResult{}
+}
+
+// apiOf summarises what importers of pkg type-check against: its exported
+// objects (with constant values and the methods of named types) and its
+// imports. Two checks with one summary give importers the same types.
+func apiOf(pkg *types.Package) string {
+	var b strings.Builder
+	qual := func(p *types.Package) string { return p.Path() }
+	scope := pkg.Scope()
+	for _, name := range scope.Names() { // sorted
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		b.WriteString(types.ObjectString(obj, qual))
+		if c, ok := obj.(*types.Const); ok {
+			b.WriteString(" = " + c.Val().ExactString())
+		}
+		b.WriteByte('\n')
+		if tn, ok := obj.(*types.TypeName); ok {
+			if named, ok := tn.Type().(*types.Named); ok {
+				for m := range named.Methods() {
+					if m.Exported() {
+						b.WriteString("\t" + types.ObjectString(m, qual) + "\n")
+					}
+				}
+			}
+		}
+	}
+	for _, imp := range pkg.Imports() {
+		b.WriteString("import " + imp.Path() + "\n")
+	}
+	return b.String()
 }

@@ -242,3 +242,42 @@ func TestCancelledRunStillJoins(t *testing.T) {
 		t.Errorf("checked %v, module rules ran %d times after the cancelled run, want 0 packages and 1 run", s.Checked, c.moduleRuns-runs)
 	}
 }
+
+// TestBodyEditKeepsImporters: an edit that changes neither the exported
+// API nor the facts of a package re-checks that package alone, and its
+// importers keep the types they were checked against.
+func TestBodyEditKeepsImporters(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go": "package a\n\nfunc Up(s string) string { return s }\n",
+		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
+	})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	s, err := m.Analyze(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.Packages["example.com/app/a"].Types
+	aFile := filepath.Join(dir, "a", "a.go")
+	s, err = m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\n// Up changed inside.\nfunc Up(s string) string { return s + \"\" }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"example.com/app/a"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("checked %v, want %v", s.Checked, want)
+	}
+	if s.Packages["example.com/app/a"].Types != before {
+		t.Error("a's types were replaced although its API did not change")
+	}
+	s, err = m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\nfunc Up(s string, n int) string { return s }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.Checked)
+	if want := []string{"example.com/app/a", "example.com/app/b"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("after an API change: checked %v, want %v", s.Checked, want)
+	}
+	if fs := s.Findings[filepath.Join(dir, "b", "b.go")]; len(fs) == 0 {
+		t.Error("b's call with too few arguments is not reported")
+	}
+}

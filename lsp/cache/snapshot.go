@@ -32,6 +32,9 @@ type Package struct {
 	Dir   string
 	Files []*File
 	Types *types.Package
+	// api summarises what importers see of the package: its exported
+	// API, its imports and the checker's Fingerprint.
+	api string
 	// The types.Info of the check is not kept: the checker has read it,
 	// and holding every package's would double the live heap (and the
 	// garbage collector's work after every edit).
