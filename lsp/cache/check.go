@@ -9,6 +9,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/types"
+	"maps"
 	"os"
 	goruntime "runtime"
 	"strings"
@@ -139,10 +140,13 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 				return nil, errs[i]
 			}
 			p := results[i]
-			if old := m.pkgs[path]; old != nil && old.Types != nil && p.api != "" && old.api == p.api {
+			if old := m.pkgs[path]; old != nil && old.Types != nil && p.api != "" && old.api == p.api &&
+				maps.Equal(old.imported, p.imported) {
 				// Importers see nothing new: they keep their checks, and
 				// the types they were checked against, so that types
-				// stay identical across packages.
+				// stay identical across packages. (Checked against new
+				// types of a dependency, the package's own types are new
+				// too, whatever their API: its importers must follow.)
 				p.Types = old.Types
 			} else {
 				for _, r := range m.rdeps[path] {
@@ -288,6 +292,10 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 	pkg.Model, pkg.Extra = res.Model, res.Extra
 	if tpkg != nil {
 		pkg.api = apiOf(tpkg) + "\n" + res.Fingerprint
+	}
+	pkg.imported = make(map[string]*types.Package, len(deps))
+	for path, dp := range deps {
+		pkg.imported[path] = dp.Types
 	}
 	pkg.Findings = res.Findings
 	if !res.CompileReported {

@@ -281,3 +281,31 @@ func TestBodyEditKeepsImporters(t *testing.T) {
 		t.Error("b's call with too few arguments is not reported")
 	}
 }
+
+// TestAPIChangeReachesTransitiveImporters: b's API names a type of a;
+// when a's API changes, b's types are rebuilt even though b's own API
+// text does not change, and c, which uses both, type-checks.
+func TestAPIChangeReachesTransitiveImporters(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go": "package a\n\ntype T struct{ X int }\n",
+		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Make() a.T { return a.T{} }\n",
+		"c/c.go": "package c\n\nimport (\n\t\"example.com/app/a\"\n\t\"example.com/app/b\"\n)\n\nvar V a.T = b.Make()\n",
+	})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	if _, err := m.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	aFile := filepath.Join(dir, "a", "a.go")
+	s, err := m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\ntype T struct{ X, Y int }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.Checked)
+	if want := []string{"example.com/app/a", "example.com/app/b", "example.com/app/c"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("checked %v, want %v", s.Checked, want)
+	}
+	for name, fs := range s.Findings {
+		t.Errorf("%s: %+v", name, fs)
+	}
+}

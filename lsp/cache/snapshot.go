@@ -35,6 +35,9 @@ type Package struct {
 	// api summarises what importers see of the package: its exported
 	// API, its imports and the checker's Fingerprint.
 	api string
+	// imported holds the types of the workspace packages it was checked
+	// against.
+	imported map[string]*types.Package
 	// The types.Info of the check is not kept: the checker has read it,
 	// and holding every package's would double the live heap (and the
 	// garbage collector's work after every edit).
