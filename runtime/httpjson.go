@@ -183,7 +183,11 @@ func logged(logger func() *slog.Logger, closing *atomic.Bool, next func(http.Res
 		}
 		if rh, ok := h.(*requestLogHandler); ok {
 			now := time.Now()
-			_ = rh.request(now, level, r.Method, r.URL.Path, rec.status, rec.size, now.Sub(start), r.RemoteAddr)
+			items := -1 // not a stream
+			if rec.streamed {
+				items = rec.items
+			}
+			_ = rh.request(now, level, r.Method, r.URL.Path, rec.status, rec.size, now.Sub(start), r.RemoteAddr, items)
 			return
 		}
 		// Build the record directly: Logger.LogAttrs would also capture

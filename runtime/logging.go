@@ -150,8 +150,8 @@ var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &
 
 // request writes the record of one request, in the JSONHandler's format:
 // {"time","level","msg":"request","method","path","status","bytes",
-// "duration" (nanoseconds),"remote"}.
-func (h *requestLogHandler) request(t time.Time, level slog.Level, method, path string, status, size int, d time.Duration, remote string) error {
+// "duration" (nanoseconds),"remote"}, and "items" for a stream (items >= 0).
+func (h *requestLogHandler) request(t time.Time, level slog.Level, method, path string, status, size int, d time.Duration, remote string, items int) error {
 	bp := logBufPool.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = append(b, `{"time":"`...)
@@ -170,6 +170,10 @@ func (h *requestLogHandler) request(t time.Time, level slog.Level, method, path 
 	b = strconv.AppendInt(b, int64(d), 10)
 	b = append(b, `,"remote":`...)
 	b = appendJSONString(b, remote)
+	if items >= 0 {
+		b = append(b, `,"items":`...)
+		b = strconv.AppendInt(b, int64(items), 10)
+	}
 	b = append(b, "}\n"...)
 	_, err := h.w.Write(b)
 	*bp = b

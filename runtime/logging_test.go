@@ -88,16 +88,23 @@ func TestProcessLogger(t *testing.T) {
 // JSONHandler writes for the same request record.
 func TestRequestRecordFormat(t *testing.T) {
 	at := time.Date(2026, 12, 4, 5, 33, 12, 299247500, time.UTC)
-	for _, path := range []string{"/compute", `/items/a"b\c`, "/ünï/<&>", "/tab\there", "/\xff"} {
+	for i, path := range []string{"/compute", `/items/a"b\c`, "/ünï/<&>", "/tab\there", "/\xff", "/stream"} {
+		items := -1 // a stream's record also counts its items
+		if path == "/stream" {
+			items = 10000 + i
+		}
 		var want, got bytes.Buffer
 		r := slog.NewRecord(at, slog.LevelInfo, "request", 0)
 		r.AddAttrs(slog.String("method", "POST"), slog.String("path", path), slog.Int("status", 200),
 			slog.Int("bytes", 83), slog.Duration("duration", 12345*time.Nanosecond), slog.String("remote", "127.0.0.1:5555"))
+		if items >= 0 {
+			r.AddAttrs(slog.Int("items", items))
+		}
 		if err := slog.NewJSONHandler(&want, nil).Handle(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 		h := &requestLogHandler{JSONHandler: slog.NewJSONHandler(&got, nil), w: &got}
-		if err := h.request(at, slog.LevelInfo, "POST", path, 200, 83, 12345, "127.0.0.1:5555"); err != nil {
+		if err := h.request(at, slog.LevelInfo, "POST", path, 200, 83, 12345, "127.0.0.1:5555", items); err != nil {
 			t.Fatal(err)
 		}
 		if !json.Valid(got.Bytes()) {
