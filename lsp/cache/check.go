@@ -12,12 +12,14 @@ import (
 	"maps"
 	"os"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/tools/go/gcexportdata"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
@@ -198,7 +200,7 @@ func (m *Module) parse(filename string, overlays map[string][]byte) (*File, erro
 	m.fileMu.Lock()
 	f := m.files[filename]
 	m.fileMu.Unlock()
-	if f != nil && bytes.Equal(f.Content, c) {
+	if f != nil && !f.Trimmed && bytes.Equal(f.Content, c) {
 		return f, f.ParseErr
 	}
 	// Keep our own copy: overlays belong to the caller.
@@ -297,6 +299,7 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 	for path, dp := range deps {
 		pkg.imported[path] = dp.Types
 	}
+	m.trim(pkg, overlays)
 	pkg.Findings = res.Findings
 	if !res.CompileReported {
 		pkg.Findings = append(pkg.Findings, finding.Compile(m.fset, errs)...)
@@ -391,4 +394,51 @@ func apiOf(pkg *types.Package) string {
 		b.WriteString("import " + imp.Path() + "\n")
 	}
 	return b.String()
+}
+
+// trim replaces the syntax of pkg's files by their package clause and
+// imports, once the package is checked, except for open buffers (which
+// completion and hover read), flash-lsp's generated files and the files
+// that import a generated typed client (which the client-cycle rule
+// reads), so that memory holds syntax only where edits happen.
+func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
+	for i, f := range pkg.Files {
+		if f.AST == nil || f.Trimmed || overlays[f.Name] != nil || generated(f.Content) || m.importsGenerated(f, overlays) {
+			continue
+		}
+		t := &File{Name: f.Name, Content: f.Content, Tok: f.Tok, ParseErr: f.ParseErr, Trimmed: true,
+			AST: &ast.File{Package: f.AST.Package, Name: f.AST.Name, Imports: f.AST.Imports,
+				FileStart: f.AST.FileStart, FileEnd: f.AST.FileEnd, GoVersion: f.AST.GoVersion}}
+		pkg.Files[i] = t
+		m.fileMu.Lock()
+		if m.files[f.Name] == f {
+			m.files[f.Name] = t
+		}
+		m.fileMu.Unlock()
+	}
+}
+
+// generated reports whether content is a file flash-lsp generated.
+func generated(content []byte) bool {
+	return bytes.HasPrefix(content, []byte(model.GeneratedHeader+"\n"))
+}
+
+// importsGenerated reports whether f imports a workspace package that
+// holds generated files (a typed client). It reads the metadata, not the
+// checked packages: on an import cycle the client is not checked yet.
+func (m *Module) importsGenerated(f *File, overlays map[string][]byte) bool {
+	for _, spec := range f.AST.Imports {
+		path, err := strconv.Unquote(spec.Path.Value)
+		if err != nil {
+			continue
+		}
+		if mp := m.meta[path]; mp != nil && mp.Workspace {
+			for _, name := range mp.GoFiles {
+				if c, err := m.content(name, overlays); err == nil && generated(c) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -269,6 +269,14 @@ func TestBodyEditKeepsImporters(t *testing.T) {
 	if s.Packages["example.com/app/a"].Types != before {
 		t.Error("a's types were replaced although its API did not change")
 	}
+	// The open buffer keeps its syntax; b's file, which nobody edits,
+	// keeps only its imports.
+	if f := s.Files[aFile]; f.Trimmed || len(f.AST.Decls) == 0 {
+		t.Error("the open buffer's syntax was dropped")
+	}
+	if f := s.Files[filepath.Join(dir, "b", "b.go")]; !f.Trimmed || len(f.AST.Decls) != 0 || len(f.AST.Imports) != 1 {
+		t.Errorf("b.go not trimmed to its imports: trimmed %t, %d decls", f.Trimmed, len(f.AST.Decls))
+	}
 	s, err = m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\nfunc Up(s string, n int) string { return s }\n")})
 	if err != nil {
 		t.Fatal(err)

@@ -18,8 +18,13 @@ import (
 type File struct {
 	Name    string // absolute filename
 	Content []byte
+	// AST is the file's syntax. Once its package is checked, the file of
+	// a package nobody edits keeps only its package clause and imports
+	// (Trimmed): its syntax is parsed again when the package must be
+	// re-checked, and until then memory holds its types, not its tree.
 	AST     *ast.File
 	Tok     *token.File
+	Trimmed bool
 	// ParseErr is the parser's error (a scanner.ErrorList), if any.
 	ParseErr error
 }
