@@ -10,8 +10,9 @@
 // diagnostics of the opened leaf file; 20 edits that put an error into a
 // leaf package (and 20 that take it out again), timed from didChange to
 // the publish of that version showing the error; 10 such edits in the
-// package every other package imports; VmHWM of the server after those
-// 60 edits. The error is one each server reports: a bad path= for
+// package every other package imports, which leave its API alone; VmHWM
+// of the server after those 60 edits; then 10 error edits there that add
+// an exported function, so that every importer is checked again. The error is one each server reports: a bad path= for
 // flash-lsp, a self-assignment (the assign analyzer) for gopls, which
 // cannot see annotation errors. gopls runs twice, with diagnosticsDelay
 // 0s and with its default. Then `flash-lsp generate`, `flash-lsp check
@@ -138,6 +139,8 @@ func main() {
 	row("leaf edit p95", func(r sessionResult) float64 { return pct(r.leaf, 0.95) }, "ms")
 	row("root edit p50", func(r sessionResult) float64 { return pct(r.root, 0.50) }, "ms")
 	row("root edit p95", func(r sessionResult) float64 { return pct(r.root, 0.95) }, "ms")
+	row("root API edit p50", func(r sessionResult) float64 { return pct(r.api, 0.50) }, "ms")
+	row("root API edit p95", func(r sessionResult) float64 { return pct(r.api, 0.95) }, "ms")
 	row("first diagnostics", func(r sessionResult) float64 { return ms(r.first) }, "ms")
 	row("VmHWM after 60 edits", func(r sessionResult) float64 { return float64(r.hwmKB) / 1024 }, "MiB")
 	tw.Flush()
@@ -159,9 +162,9 @@ type server struct {
 }
 
 type sessionResult struct {
-	first      time.Duration
-	leaf, root []time.Duration // latencies of the edits that add the error
-	hwmKB      int
+	first           time.Duration
+	leaf, root, api []time.Duration // latencies of the edits that add the error
+	hwmKB           int
 }
 
 // edit is one file the session edits between its clean text and a text
@@ -192,6 +195,14 @@ func rootEdit(dir string) edit {
 	return edit{file, clean, bad, "resource-config"}
 }
 
+// rootAPIEdit is rootEdit with an exported function: the package's API
+// changes, so every importer must be checked again.
+func rootAPIEdit(dir string) edit {
+	e := rootEdit(dir)
+	e.error = strings.Replace(e.error, "func benchEdit()", "func BenchEdit()", 1)
+	return e
+}
+
 // session runs one server through the measurements.
 func (s server) session(dir string) (sessionResult, error) {
 	var res sessionResult
@@ -216,7 +227,7 @@ func (s server) session(dir string) (sessionResult, error) {
 	c := newClient(in, out, s.settings)
 	go c.readLoop()
 
-	leaf, root := leafEdit(dir), rootEdit(dir)
+	leaf, root, api := leafEdit(dir), rootEdit(dir), rootAPIEdit(dir)
 	var initOpts any
 	if s.settings != nil {
 		initOpts = s.settings
@@ -290,6 +301,17 @@ func (s server) session(dir string) (sessionResult, error) {
 		}
 	}
 	res.hwmKB = vmHWM(cmd.Process.Pid)
+	for range 10 {
+		for _, bad := range []bool{true, false} {
+			d, err := change(api, bad)
+			if err != nil {
+				return res, fmt.Errorf("root API edit: %w", err)
+			}
+			if bad {
+				res.api = append(res.api, d)
+			}
+		}
+	}
 	c.call("shutdown", nil)
 	c.notify("exit", nil)
 	return res, nil
