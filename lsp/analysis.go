@@ -30,7 +30,8 @@ func (c *projectChecker) CheckPackage(in *cache.CheckInput) (*cache.Analysis, er
 		pkg.Dir = in.Dir
 	}
 	all := append(findings, finding.Compile(in.Fset, in.Errors)...)
-	return &cache.Analysis{Model: pkg, Findings: withFile(all), CompileReported: true}, nil
+	return &cache.Analysis{Model: pkg, Findings: withFile(all), CompileReported: true,
+		Fingerprint: c.facts.Fingerprint(in.Path)}, nil
 }
 
 func (c *projectChecker) ModuleRules(pkgs []*cache.Package) cache.ModuleResult {

@@ -11,6 +11,13 @@ bench() {
 	go test -run '^$' "$@"
 }
 
+# The real binaries over stdio: flash-lsp serve beside gopls v0.23.0 (diagnosticsDelay 0s and its
+# default) with one LSP client, then generate, check and go vet; medians of interleaved rounds.
+. scripts/deps.d/lib.sh
+. scripts/deps.d/gopls.sh
+echo "== go run ./internal/serverbench" >&2
+go run ./internal/serverbench -flash bin/flash-lsp -gopls "$GOPLS" -rounds 3
+
 # flash-lsp check ./... beside go vet ./... on the 100 x 20 workspace (check/vet ratio).
 bench -bench BenchmarkCheck -benchtime 5x ./cmd/flash-lsp
 # flash-lsp generate on the same workspace (budget: 1 s), and its in-process parts.

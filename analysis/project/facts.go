@@ -1,7 +1,10 @@
 package project
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/tools/go/analysis"
@@ -82,4 +85,35 @@ func copyFact(dst, src analysis.Fact) bool {
 	}
 	dv.Elem().Set(sv.Elem())
 	return true
+}
+
+// A Fingerprinter is a fact that says which of its parts importers read.
+type Fingerprinter interface {
+	Fingerprint() string
+}
+
+// Fingerprint summarises the facts of package path as its importers'
+// analysis reads them: each fact's Fingerprint when it has one, else its
+// value. The language server re-checks the importers of a re-checked
+// package only when this, or the package's API, changed.
+func (s *Facts) Fingerprint(path string) string {
+	pf := s.get(path)
+	if pf == nil {
+		return ""
+	}
+	var lines []string
+	describe := func(f analysis.Fact) string {
+		if fp, ok := f.(Fingerprinter); ok {
+			return fp.Fingerprint()
+		}
+		return fmt.Sprintf("%#v", f)
+	}
+	for k, f := range pf.objects {
+		lines = append(lines, fmt.Sprintf("%s %s %s", k.path, k.typ, describe(f)))
+	}
+	for typ, f := range pf.pkg {
+		lines = append(lines, fmt.Sprintf("package %s %s", typ, describe(f)))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }

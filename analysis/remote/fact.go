@@ -62,6 +62,15 @@ func (f *ResourceFact) String() string {
 	return fmt.Sprintf("resource %s%s %q%s", ptr, f.Type, f.Name, lit)
 }
 
+// Fingerprint is what importers' analysis reads of the fact: the
+// resource's type, whether it is a pointer and a readable literal, and its
+// Name (in messages). Positions and settings are read only through the
+// declaring package's own model, which the whole-module step links every
+// function to.
+func (f *ResourceFact) Fingerprint() string {
+	return fmt.Sprintf("%s %t %q %t", f.Type, f.Pointer, f.Name, f.Literal)
+}
+
 // factOf describes r as a fact.
 func factOf(r *model.Resource) *ResourceFact {
 	f := &ResourceFact{

@@ -9,13 +9,17 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/types"
+	"maps"
 	"os"
 	goruntime "runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/tools/go/gcexportdata"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
@@ -137,7 +141,24 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 			if errs[i] != nil {
 				return nil, errs[i]
 			}
-			m.pkgs[path] = results[i]
+			p := results[i]
+			if old := m.pkgs[path]; old != nil && old.Types != nil && p.api != "" && old.api == p.api &&
+				maps.Equal(old.imported, p.imported) {
+				// Importers see nothing new: they keep their checks, and
+				// the types they were checked against, so that types
+				// stay identical across packages. (Checked against new
+				// types of a dependency, the package's own types are new
+				// too, whatever their API: its importers must follow.)
+				p.Types = old.Types
+			} else {
+				for _, r := range m.rdeps[path] {
+					if !m.dirty[r] {
+						m.dirty[r] = true
+						rest = append(rest, r)
+					}
+				}
+			}
+			m.pkgs[path] = p
 			m.moduleStale = true
 			delete(m.dirty, path)
 			checked = append(checked, path)
@@ -179,7 +200,7 @@ func (m *Module) parse(filename string, overlays map[string][]byte) (*File, erro
 	m.fileMu.Lock()
 	f := m.files[filename]
 	m.fileMu.Unlock()
-	if f != nil && bytes.Equal(f.Content, c) {
+	if f != nil && !f.Trimmed && bytes.Equal(f.Content, c) {
 		return f, f.ParseErr
 	}
 	// Keep our own copy: overlays belong to the caller.
@@ -271,6 +292,14 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		res = &Analysis{}
 	}
 	pkg.Model, pkg.Extra = res.Model, res.Extra
+	if tpkg != nil {
+		pkg.api = apiOf(tpkg) + "\n" + res.Fingerprint
+	}
+	pkg.imported = make(map[string]*types.Package, len(deps))
+	for path, dp := range deps {
+		pkg.imported[path] = dp.Types
+	}
+	m.trim(pkg, overlays)
 	pkg.Findings = res.Findings
 	if !res.CompileReported {
 		pkg.Findings = append(pkg.Findings, finding.Compile(m.fset, errs)...)
@@ -332,4 +361,84 @@ func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analys
 
 func (compileOnly) ModuleRules([]*Package) ModuleResult {
 	return ModuleResult{}
+}
+
+// apiOf summarises what importers of pkg type-check against: its exported
+// objects (with constant values and the methods of named types) and its
+// imports. Two checks with one summary give importers the same types.
+func apiOf(pkg *types.Package) string {
+	var b strings.Builder
+	qual := func(p *types.Package) string { return p.Path() }
+	scope := pkg.Scope()
+	for _, name := range scope.Names() { // sorted
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		b.WriteString(types.ObjectString(obj, qual))
+		if c, ok := obj.(*types.Const); ok {
+			b.WriteString(" = " + c.Val().ExactString())
+		}
+		b.WriteByte('\n')
+		if tn, ok := obj.(*types.TypeName); ok {
+			if named, ok := tn.Type().(*types.Named); ok {
+				for m := range named.Methods() {
+					if m.Exported() {
+						b.WriteString("\t" + types.ObjectString(m, qual) + "\n")
+					}
+				}
+			}
+		}
+	}
+	for _, imp := range pkg.Imports() {
+		b.WriteString("import " + imp.Path() + "\n")
+	}
+	return b.String()
+}
+
+// trim replaces the syntax of pkg's files by their package clause and
+// imports, once the package is checked, except for open buffers (which
+// completion and hover read), flash-lsp's generated files and the files
+// that import a generated typed client (which the client-cycle rule
+// reads), so that memory holds syntax only where edits happen.
+func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
+	for i, f := range pkg.Files {
+		if f.AST == nil || f.Trimmed || overlays[f.Name] != nil || generated(f.Content) || m.importsGenerated(f, overlays) {
+			continue
+		}
+		t := &File{Name: f.Name, Content: f.Content, Tok: f.Tok, ParseErr: f.ParseErr, Trimmed: true,
+			AST: &ast.File{Package: f.AST.Package, Name: f.AST.Name, Imports: f.AST.Imports,
+				FileStart: f.AST.FileStart, FileEnd: f.AST.FileEnd, GoVersion: f.AST.GoVersion}}
+		pkg.Files[i] = t
+		m.fileMu.Lock()
+		if m.files[f.Name] == f {
+			m.files[f.Name] = t
+		}
+		m.fileMu.Unlock()
+	}
+}
+
+// generated reports whether content is a file flash-lsp generated.
+func generated(content []byte) bool {
+	return bytes.HasPrefix(content, []byte(model.GeneratedHeader+"\n"))
+}
+
+// importsGenerated reports whether f imports a workspace package that
+// holds generated files (a typed client). It reads the metadata, not the
+// checked packages: on an import cycle the client is not checked yet.
+func (m *Module) importsGenerated(f *File, overlays map[string][]byte) bool {
+	for _, spec := range f.AST.Imports {
+		path, err := strconv.Unquote(spec.Path.Value)
+		if err != nil {
+			continue
+		}
+		if mp := m.meta[path]; mp != nil && mp.Workspace {
+			for _, name := range mp.GoFiles {
+				if c, err := m.content(name, overlays); err == nil && generated(c) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

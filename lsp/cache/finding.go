@@ -58,6 +58,10 @@ type Analysis struct {
 	// CompileReported says the findings already include the compile errors,
 	// so the cache must not add its own.
 	CompileReported bool
+	// Fingerprint summarises what importers read of the package's
+	// analysis (its facts): with an unchanged API, an unchanged
+	// fingerprint means the importers need no new check.
+	Fingerprint string
 	// Extra is the Checker's own per-package state (facts for dependants).
 	Extra any
 }

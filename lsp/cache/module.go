@@ -156,21 +156,9 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 		}
 	}
 
-	// The dirty set grows to every workspace importer, transitively.
-	var queue []string
-	for p := range m.dirty {
-		queue = append(queue, p)
-	}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, r := range m.rdeps[p] {
-			if !m.dirty[r] {
-				m.dirty[r] = true
-				queue = append(queue, r)
-			}
-		}
-	}
+	// The dirty set grows to the importers of a package whose API or
+	// facts changed as the check goes (checkWaves): an edit inside a
+	// function, a comment or a resource's settings re-checks one package.
 
 	checked, err := m.checkDirty(ctx, overlays, early)
 	if err != nil {

@@ -242,3 +242,78 @@ func TestCancelledRunStillJoins(t *testing.T) {
 		t.Errorf("checked %v, module rules ran %d times after the cancelled run, want 0 packages and 1 run", s.Checked, c.moduleRuns-runs)
 	}
 }
+
+// TestBodyEditKeepsImporters: an edit that changes neither the exported
+// API nor the facts of a package re-checks that package alone, and its
+// importers keep the types they were checked against.
+func TestBodyEditKeepsImporters(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go": "package a\n\nfunc Up(s string) string { return s }\n",
+		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
+	})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	s, err := m.Analyze(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.Packages["example.com/app/a"].Types
+	aFile := filepath.Join(dir, "a", "a.go")
+	s, err = m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\n// Up changed inside.\nfunc Up(s string) string { return s + \"\" }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"example.com/app/a"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("checked %v, want %v", s.Checked, want)
+	}
+	if s.Packages["example.com/app/a"].Types != before {
+		t.Error("a's types were replaced although its API did not change")
+	}
+	// The open buffer keeps its syntax; b's file, which nobody edits,
+	// keeps only its imports.
+	if f := s.Files[aFile]; f.Trimmed || len(f.AST.Decls) == 0 {
+		t.Error("the open buffer's syntax was dropped")
+	}
+	if f := s.Files[filepath.Join(dir, "b", "b.go")]; !f.Trimmed || len(f.AST.Decls) != 0 || len(f.AST.Imports) != 1 {
+		t.Errorf("b.go not trimmed to its imports: trimmed %t, %d decls", f.Trimmed, len(f.AST.Decls))
+	}
+	s, err = m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\nfunc Up(s string, n int) string { return s }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.Checked)
+	if want := []string{"example.com/app/a", "example.com/app/b"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("after an API change: checked %v, want %v", s.Checked, want)
+	}
+	if fs := s.Findings[filepath.Join(dir, "b", "b.go")]; len(fs) == 0 {
+		t.Error("b's call with too few arguments is not reported")
+	}
+}
+
+// TestAPIChangeReachesTransitiveImporters: b's API names a type of a;
+// when a's API changes, b's types are rebuilt even though b's own API
+// text does not change, and c, which uses both, type-checks.
+func TestAPIChangeReachesTransitiveImporters(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"a/a.go": "package a\n\ntype T struct{ X int }\n",
+		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Make() a.T { return a.T{} }\n",
+		"c/c.go": "package c\n\nimport (\n\t\"example.com/app/a\"\n\t\"example.com/app/b\"\n)\n\nvar V a.T = b.Make()\n",
+	})
+	m := NewModule(dir, nil)
+	ctx := context.Background()
+	if _, err := m.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	aFile := filepath.Join(dir, "a", "a.go")
+	s, err := m.Analyze(ctx, map[string][]byte{aFile: []byte("package a\n\ntype T struct{ X, Y int }\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(s.Checked)
+	if want := []string{"example.com/app/a", "example.com/app/b", "example.com/app/c"}; !slices.Equal(s.Checked, want) {
+		t.Errorf("checked %v, want %v", s.Checked, want)
+	}
+	for name, fs := range s.Findings {
+		t.Errorf("%s: %+v", name, fs)
+	}
+}

@@ -18,8 +18,13 @@ import (
 type File struct {
 	Name    string // absolute filename
 	Content []byte
+	// AST is the file's syntax. Once its package is checked, the file of
+	// a package nobody edits keeps only its package clause and imports
+	// (Trimmed): its syntax is parsed again when the package must be
+	// re-checked, and until then memory holds its types, not its tree.
 	AST     *ast.File
 	Tok     *token.File
+	Trimmed bool
 	// ParseErr is the parser's error (a scanner.ErrorList), if any.
 	ParseErr error
 }
@@ -32,6 +37,12 @@ type Package struct {
 	Dir   string
 	Files []*File
 	Types *types.Package
+	// api summarises what importers see of the package: its exported
+	// API, its imports and the checker's Fingerprint.
+	api string
+	// imported holds the types of the workspace packages it was checked
+	// against.
+	imported map[string]*types.Package
 	// The types.Info of the check is not kept: the checker has read it,
 	// and holding every package's would double the live heap (and the
 	// garbage collector's work after every edit).
