@@ -66,6 +66,8 @@ type jobServer struct {
 	inputs   map[string]string
 	handed   map[string]int // id -> times handed out
 	terminal map[string]int // id -> final answers to its posts (2xx or 413)
+	posts    map[string]int // id -> result posts received
+	faulted  map[string]int // id -> result posts that met an injected fault
 	late     []string       // posts after a job's final answer
 	strange  []string       // posts of jobs never handed out, bodies that are not results
 	failed   int            // results with success false
@@ -91,7 +93,8 @@ func (f *jobServer) saw(r *http.Request) {
 
 func newJobServer(t *testing.T, plan faultPlan, jobs int, seed uint64) *jobServer {
 	f := &jobServer{t: t, plan: plan, rng: rand.New(rand.NewPCG(seed, 11)),
-		inputs: map[string]string{}, handed: map[string]int{}, terminal: map[string]int{}, faults: map[string]int{},
+		inputs: map[string]string{}, handed: map[string]int{}, terminal: map[string]int{},
+		posts: map[string]int{}, faulted: map[string]int{}, faults: map[string]int{},
 		seen: map[string]bool{}}
 	for i := range jobs {
 		id := fmt.Sprintf("job-%05d", i)
@@ -238,6 +241,10 @@ func (f *jobServer) done(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	delay, code, drop := f.fault(f.plan.postDelay, f.plan.postStatus, f.plan.postDrop, []int{500, 502, 429, 408})
 	final413 := code == 0 && !drop && f.roll(f.plan.post413)
+	f.posts[id]++
+	if code != 0 || drop {
+		f.faulted[id]++
+	}
 	f.mu.Unlock()
 	time.Sleep(delay)
 	if drop {
@@ -249,6 +256,12 @@ func (f *jobServer) done(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
+		if delay > 0 && code == 0 {
+			// The worker gave up on this attempt during the delay.
+			f.mu.Lock()
+			f.faulted[id]++
+			f.mu.Unlock()
+		}
 		return
 	}
 	if code != 0 {
@@ -392,7 +405,12 @@ func TestWorkerFaultHarness(t *testing.T) {
 			}
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			handed, twice, lost, dup := 0, 0, []string{}, 0
+			// A job none of whose result posts got through, every one of them
+			// failed by an injected fault until the worker's shutdown deadline,
+			// is still in flight for RunPod (it times the job out and retries
+			// it); a job with no post at all, or a post that was answered and
+			// not counted, is lost.
+			handed, twice, lost, gaveUp, dup := 0, 0, []string{}, 0, 0
 			for id, n := range f.handed {
 				handed += n
 				if n > 1 {
@@ -400,6 +418,10 @@ func TestWorkerFaultHarness(t *testing.T) {
 				}
 				switch f.terminal[id] {
 				case 0:
+					if p := f.posts[id]; p > 0 && f.faulted[id] == p {
+						gaveUp++
+						break
+					}
 					lost = append(lost, id)
 				case 1:
 				default:
@@ -417,11 +439,14 @@ func TestWorkerFaultHarness(t *testing.T) {
 			}
 			sort.Strings(faults)
 			t.Logf("plan %-10s jobs %d: handed out %d (%d in batches of 2+), reported %d (failed %d, abandoned at shutdown %d), "+
-				"lost %d, reported twice %d, late posts %d; %d worker processes, each SIGTERMed; %d heartbeats; faults: %s (seed %d, plan %d)",
-				plan.name, jobs, handed, f.batches, reported, f.failed, f.abandon, len(lost), dup, len(f.late), runs, f.pings,
+				"in flight (every post faulted until the deadline) %d, lost %d, reported twice %d, late posts %d; %d worker processes, each SIGTERMed; %d heartbeats; faults: %s (seed %d, plan %d)",
+				plan.name, jobs, handed, f.batches, reported, f.failed, f.abandon, gaveUp, len(lost), dup, len(f.late), runs, f.pings,
 				strings.Join(faults, " "), seed, i)
 			if handed < jobs || twice > 0 {
 				t.Errorf("handed out %d jobs (%d twice), want each of %d once", handed, twice, jobs)
+			}
+			if gaveUp > jobs/100 {
+				t.Errorf("%d jobs in flight at the end (every post faulted until the shutdown deadline), want at most %d: the post retries give up too early", gaveUp, jobs/100)
 			}
 			if len(lost) > 0 || dup > 0 || len(f.late) > 0 {
 				t.Errorf("not reported: %v; reported twice: %d; posts after the final answer: %v", lost, dup, f.late)
