@@ -16,11 +16,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flash-lsp/flash-lsp/internal/editortest"
 )
 
 // requireEmacs finds Emacs. The test fails, rather than skips, without it:
 // `make deps-editors` (scripts/deps.sh editors) installs emacs-nox,
 // elpa-eglot and elpa-go-mode.
+type key = editortest.Key
+
 func requireEmacs(t *testing.T) string {
 	t.Helper()
 	emacs, err := exec.LookPath("emacs")
@@ -28,18 +32,6 @@ func requireEmacs(t *testing.T) string {
 		t.Fatalf("emacs is required for the editor tests (install it with `make deps-editors`): %v", err)
 	}
 	return emacs
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root not found from the test directory: %v", err)
-	}
-	return root
 }
 
 // buildServer compiles cmd/flash-lsp from this tree into dir.
@@ -54,66 +46,6 @@ func buildServer(t *testing.T, root, dir string) string {
 	return bin
 }
 
-// copyProject copies an example project and points its replace directive
-// for flash-lsp at this repository.
-func copyProject(t *testing.T, src, dst, root string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			if d.Name() == ".flash" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying %s: %v", src, err)
-	}
-	cmd := exec.Command("go", "mod", "edit", "-replace", "github.com/flash-lsp/flash-lsp="+root)
-	cmd.Dir = dst
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go mod edit: %v\n%s", err, out)
-	}
-}
-
-// goEnv reports one `go env` variable.
-func goEnv(t *testing.T, name string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", name).Output()
-	if err != nil {
-		t.Fatalf("go env %s: %v", name, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-type key struct {
-	Line, Col int // 1-based, byte columns
-	Code      string
-}
-
-func compareKeys(a, b key) int {
-	if a.Line != b.Line {
-		return a.Line - b.Line
-	}
-	if a.Col != b.Col {
-		return a.Col - b.Col
-	}
-	return strings.Compare(a.Code, b.Code)
-}
-
 // diag is a Flymake diagnostic as e2e.el records it.
 type diag struct {
 	Line    int    `json:"line"`
@@ -126,9 +58,9 @@ type diag struct {
 func keys(ds []diag) []key {
 	var ks []key
 	for _, d := range ds {
-		ks = append(ks, key{d.Line, d.Col, d.Code})
+		ks = append(ks, key{Line: d.Line, Col: d.Col, Code: d.Code})
 	}
-	slices.SortFunc(ks, compareKeys)
+	slices.SortFunc(ks, editortest.CompareKeys)
 	return ks
 }
 
@@ -157,13 +89,13 @@ func checkFindings(t *testing.T, server, proj, pkg, file string) []key {
 	var want []key
 	for _, f := range findings {
 		if filepath.ToSlash(f.File) == file {
-			want = append(want, key{f.Line, f.Col, f.Rule})
+			want = append(want, key{Line: f.Line, Col: f.Col, Code: f.Rule})
 		}
 	}
 	if len(want) == 0 {
 		t.Fatalf("flash-lsp check found nothing in %s: %s", file, stdout.String())
 	}
-	slices.SortFunc(want, compareKeys)
+	slices.SortFunc(want, editortest.CompareKeys)
 	return want
 }
 
@@ -221,9 +153,9 @@ func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 		"HOME="+filepath.Join(tmp, "home"),
 		"FLASH_E2E_SPEC="+specFile,
 		// Keep Go's caches, which the new HOME would otherwise move.
-		"GOCACHE="+goEnv(t, "GOCACHE"),
-		"GOMODCACHE="+goEnv(t, "GOMODCACHE"),
-		"GOPATH="+goEnv(t, "GOPATH"),
+		"GOCACHE="+editortest.GoEnv(t, "GOCACHE"),
+		"GOMODCACHE="+editortest.GoEnv(t, "GOMODCACHE"),
+		"GOPATH="+editortest.GoEnv(t, "GOPATH"),
 	)
 	var emacsOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &emacsOut, &emacsOut
@@ -265,15 +197,15 @@ func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 // clean one.
 func TestEmacsEglot(t *testing.T) {
 	requireEmacs(t)
-	root := repoRoot(t)
+	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir := filepath.Join(tmp, "bin")
 	server := buildServer(t, root, binDir)
 
 	proj := filepath.Join(tmp, "broken")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
 	clean := filepath.Join(tmp, "quickstart")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), clean, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), clean, root)
 	file := filepath.Join(proj, "api", "api.go")
 	srcBytes, err := os.ReadFile(file)
 	if err != nil {
@@ -329,7 +261,7 @@ func TestEmacsEglot(t *testing.T) {
 	if wantFixed := strings.Replace(src, "method=get path=/bad-method", "method=GET path=/bad-method", 1); string(fixed) != wantFixed {
 		t.Errorf("the file on disk after the quick fix and save is not the original with the method fixed:\n%s", fixed)
 	}
-	wantAfter := slices.DeleteFunc(slices.Clone(want), func(k key) bool { return k == key{fixLine, fixCol, "bad-method"} })
+	wantAfter := slices.DeleteFunc(slices.Clone(want), func(k key) bool { return k == key{Line: fixLine, Col: fixCol, Code: "bad-method"} })
 	if len(wantAfter) != len(want)-1 {
 		t.Fatalf("bad-method at %d:%d not among the expected findings %v", fixLine, fixCol, want)
 	}
@@ -345,7 +277,7 @@ func TestEmacsEglot(t *testing.T) {
 	}
 
 	// The unsaved edit.
-	if !slices.Contains(keys(res.Unsaved), key{editLine, editCol, "unknown-key"}) {
+	if !slices.Contains(keys(res.Unsaved), key{Line: editLine, Col: editCol, Code: "unknown-key"}) {
 		t.Errorf("no unknown-key at %d:%d after typing \" pth=/y\": %v", editLine, editCol, keys(res.Unsaved))
 	}
 	if !res.Modified {
@@ -392,14 +324,14 @@ func checkManifest(t *testing.T, proj string) {
 // flash-lsp-program that does not exist is an error naming the install command.
 func TestEmacsFlymake(t *testing.T) {
 	requireEmacs(t)
-	root := repoRoot(t)
+	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir := filepath.Join(tmp, "bin")
 	server := buildServer(t, root, binDir)
 	proj := filepath.Join(tmp, "broken")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
 	clean := filepath.Join(tmp, "quickstart")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), clean, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), clean, root)
 	want := checkFindings(t, server, proj, "./api", "api/api.go")
 
 	var res struct {

@@ -19,23 +19,14 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
-)
 
-// repoRoot is the module root: go test runs in editors/nvim.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root not found from the test directory: %v", err)
-	}
-	return root
-}
+	"github.com/flash-lsp/flash-lsp/internal/editortest"
+)
 
 // requireNvim finds Neovim. The test fails, rather than skips, without it:
 // `make deps-editors` (scripts/deps.sh editors) installs it.
+type key = editortest.Key
+
 func requireNvim(t *testing.T) string {
 	t.Helper()
 	nvim, err := exec.LookPath("nvim")
@@ -80,51 +71,6 @@ func buildServer(t *testing.T, root string) (dir, bin string) {
 		t.Fatal(buildErr)
 	}
 	return serverDir, bin
-}
-
-// copyProject copies an example project and points its replace directive
-// for flash-lsp at this repository, wherever the copy lives.
-func copyProject(t *testing.T, src, dst, root string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			if d.Name() == ".flash" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying %s: %v", src, err)
-	}
-	cmd := exec.Command("go", "mod", "edit", "-replace", "github.com/flash-lsp/flash-lsp="+root)
-	cmd.Dir = dst
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go mod edit: %v\n%s", err, out)
-	}
-}
-
-// goEnv reports one `go env` variable.
-func goEnv(t *testing.T, name string) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", name).Output()
-	if err != nil {
-		t.Fatalf("go env %s: %v", name, err)
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // A finding of `flash-lsp check --format json` (SPEC section 13): 1-based
@@ -199,28 +145,13 @@ func tokenPos(t *testing.T, src, marker, token string) (line, col int) {
 	return 0, 0
 }
 
-type key struct {
-	Line, Col int // 1-based, columns in bytes
-	Code      string
-}
-
 func lspKeys(ds []lspDiag) []key {
 	var ks []key
 	for _, d := range ds {
-		ks = append(ks, key{d.Line + 1, d.Character + 1, d.Code}) // ASCII lines: UTF-16 = bytes
+		ks = append(ks, key{Line: d.Line + 1, Col: d.Character + 1, Code: d.Code}) // ASCII lines: UTF-16 = bytes
 	}
-	slices.SortFunc(ks, compareKeys)
+	slices.SortFunc(ks, editortest.CompareKeys)
 	return ks
-}
-
-func compareKeys(a, b key) int {
-	if a.Line != b.Line {
-		return a.Line - b.Line
-	}
-	if a.Col != b.Col {
-		return a.Col - b.Col
-	}
-	return strings.Compare(a.Code, b.Code)
 }
 
 // TestNeovimEndToEnd runs Debian's headless Neovim with the repository's
@@ -232,12 +163,12 @@ func compareKeys(a, b key) int {
 // errors exist, and the server exits cleanly on shutdown.
 func TestNeovimEndToEnd(t *testing.T) {
 	requireNvim(t)
-	root := repoRoot(t)
+	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir, server := buildServer(t, root)
 
 	proj := filepath.Join(tmp, "broken")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "broken"), proj, root)
 	file := filepath.Join(proj, "api", "api.go")
 	srcBytes, err := os.ReadFile(file)
 	if err != nil {
@@ -262,10 +193,10 @@ func TestNeovimEndToEnd(t *testing.T) {
 	var want []key
 	for _, f := range findings {
 		if filepath.ToSlash(f.File) == "api/api.go" {
-			want = append(want, key{f.Line, f.Col, f.Rule})
+			want = append(want, key{Line: f.Line, Col: f.Col, Code: f.Rule})
 		}
 	}
-	slices.SortFunc(want, compareKeys)
+	slices.SortFunc(want, editortest.CompareKeys)
 
 	// The unsaved lines: a non-ASCII path before an unknown key, so that
 	// UTF-16, code point and byte columns all differ.
@@ -312,7 +243,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 		{"method= path=/syntax", "method=", "directive-syntax"},
 	} {
 		line, col := tokenPos(t, src, c.marker, c.token)
-		if !slices.Contains(got, key{line, col, c.code}) {
+		if !slices.Contains(got, key{Line: line, Col: col, Code: c.code}) {
 			t.Errorf("no %s diagnostic at %d:%d (on %q); got %v", c.code, line, col, c.token, got)
 		}
 	}
@@ -323,9 +254,9 @@ func TestNeovimEndToEnd(t *testing.T) {
 	}
 	var vimGot []key
 	for _, d := range res.InitialVim {
-		vimGot = append(vimGot, key{d.Lnum + 1, d.Col + 1, d.Code})
+		vimGot = append(vimGot, key{Line: d.Lnum + 1, Col: d.Col + 1, Code: d.Code})
 	}
-	slices.SortFunc(vimGot, compareKeys)
+	slices.SortFunc(vimGot, editortest.CompareKeys)
 	if !slices.Equal(vimGot, want) {
 		t.Errorf("vim.diagnostic.get differs from flash-lsp check:\n got %v\nwant %v", vimGot, want)
 	}
@@ -345,7 +276,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 	if strings.Replace(src, "method=get", "method=GET", 1) != string(fixed) {
 		t.Errorf("the fix changed more than the method; file now:\n%s", fixed)
 	}
-	wantAfter := slices.DeleteFunc(slices.Clone(want), func(k key) bool { return k == key{fixLine, fixCol, "bad-method"} })
+	wantAfter := slices.DeleteFunc(slices.Clone(want), func(k key) bool { return k == key{Line: fixLine, Col: fixCol, Code: "bad-method"} })
 	if len(wantAfter) != len(want)-1 {
 		t.Fatalf("bad-method at %d:%d not among the expected findings %v", fixLine, fixCol, want)
 	}
@@ -448,7 +379,7 @@ func runNvim(t *testing.T, root, binDir, dir, script string, spec map[string]any
 		"XDG_STATE_HOME="+filepath.Join(xdg, "state"),
 		"XDG_CACHE_HOME="+filepath.Join(xdg, "cache"),
 		// Keep the warm build cache, which XDG_CACHE_HOME would otherwise move.
-		"GOCACHE="+goEnv(t, "GOCACHE"),
+		"GOCACHE="+editortest.GoEnv(t, "GOCACHE"),
 	)
 	var nvimOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &nvimOut, &nvimOut
@@ -523,10 +454,10 @@ func logTail(t *testing.T, path string) {
 // the restart and those Neovim shuts down when it quits.
 func TestNeovimSession(t *testing.T) {
 	requireNvim(t)
-	root := repoRoot(t)
+	root := editortest.RepoRoot(t)
 	binDir, _ := buildServer(t, root)
 	proj := filepath.Join(t.TempDir(), "quickstart")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), proj, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), proj, root)
 	nested := filepath.Join(proj, "tools", "nested")
 	if err := os.MkdirAll(nested, 0o755); err != nil {
 		t.Fatal(err)
@@ -678,10 +609,10 @@ func TestNeovimSession(t *testing.T) {
 // loading), and leaving scratch and URI-named buffers alone.
 func TestPluginLua(t *testing.T) {
 	requireNvim(t)
-	root := repoRoot(t)
+	root := editortest.RepoRoot(t)
 	binDir, _ := buildServer(t, root)
 	proj := filepath.Join(t.TempDir(), "quickstart")
-	copyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), proj, root)
+	editortest.CopyProject(t, filepath.Join(root, "testdata", "projects", "quickstart"), proj, root)
 	var res struct {
 		Steps []string `json:"steps"`
 	}
