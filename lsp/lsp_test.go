@@ -962,3 +962,17 @@ func OnARM64() string { return "" }
 		t.Errorf("manifest not generated for linux/amd64:\n%s", data)
 	}
 }
+
+// TestGoMissing: without the go command on PATH (an editor started from a
+// desktop session, whose PATH lacks Go's bin directory), the server says
+// so in a message instead of publishing nothing and logging it.
+func TestGoMissing(t *testing.T) {
+	dir := writeModule(t, appFiles)
+	t.Setenv("PATH", t.TempDir())
+	c, _, _ := session(t, nil)
+	c.initialize(dir)
+	m := c.waitMessage(wait, func(m protocol.ShowMessageParams) bool {
+		return m.Type == protocol.MessageTypeError && strings.Contains(m.Message, "go command") && strings.Contains(m.Message, "PATH")
+	})
+	t.Log(m.Message)
+}
