@@ -203,7 +203,7 @@ func TestLocalQueueBounds(t *testing.T) {
 			first = j.ID
 		}
 		q.pending++
-		q.remember(j, true)
+		q.remember(j)
 	}
 	if _, ok := q.jobs[first]; ok || len(q.jobs) != maxFinishedJobs || q.pending != 0 {
 		t.Errorf("%d jobs kept (the oldest too: %v), %d pending", len(q.jobs), ok, q.pending)
@@ -211,7 +211,7 @@ func TestLocalQueueBounds(t *testing.T) {
 	big := json.RawMessage(`"` + strings.Repeat("x", 10<<20) + `"`)
 	for range 8 {
 		q.pending++
-		q.remember(&localJob{ID: newJobID(), Status: statusCompleted, Output: big}, true)
+		q.remember(&localJob{ID: newJobID(), Status: statusCompleted, Output: big})
 	}
 	if q.finishedBytes > maxFinishedBytes || len(q.jobs) > 7 {
 		t.Errorf("%d bytes in %d jobs kept, over %d", q.finishedBytes, len(q.jobs), maxFinishedBytes)

@@ -205,7 +205,7 @@ func (s *QueueServer) serveRunSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job := &localJob{ID: newJobID(), Status: statusCompleted, Output: s.run(r.Context(), input)}
-	s.remember(job, true)
+	s.remember(job)
 	writeJSON(w, http.StatusOK, job)
 }
 
@@ -227,7 +227,7 @@ func (s *QueueServer) serveRun(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		job.Status, job.Output = statusCompleted, out
 		s.mu.Unlock()
-		s.remember(job, true)
+		s.remember(job)
 	}()
 	writeJSON(w, http.StatusOK, localJob{ID: job.ID, Status: statusInProgress})
 }
@@ -251,13 +251,10 @@ func (s *QueueServer) serveStatus(w http.ResponseWriter, r *http.Request) {
 // remember records a finished job, no longer pending; beyond
 // maxFinishedJobs or maxFinishedBytes of output, the oldest finished
 // jobs are forgotten.
-func (s *QueueServer) remember(job *localJob, finished bool) {
+func (s *QueueServer) remember(job *localJob) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.jobs[job.ID] = job
-	if !finished {
-		return
-	}
 	s.pending--
 	s.finished = append(s.finished, job.ID)
 	s.finishedBytes += len(job.Output)
