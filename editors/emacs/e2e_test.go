@@ -20,28 +20,16 @@ import (
 	"github.com/flash-lsp/flash-lsp/internal/editortest"
 )
 
-// requireEmacs finds Emacs. The test fails, rather than skips, without it:
-// `make deps-editors` (scripts/deps.sh editors) installs emacs-nox,
-// elpa-eglot and elpa-go-mode.
+// key is a diagnostic's position and rule. The editors come from `make
+// deps-editors`: emacs-nox, elpa-eglot and elpa-go-mode.
 type key = editortest.Key
-
-func requireEmacs(t *testing.T) string {
-	t.Helper()
-	emacs, err := exec.LookPath("emacs")
-	if err != nil {
-		t.Fatalf("emacs is required for the editor tests (install it with `make deps-editors`): %v", err)
-	}
-	return emacs
-}
 
 // buildServer compiles cmd/flash-lsp from this tree into dir.
 func buildServer(t *testing.T, root, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "flash-lsp")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/flash-lsp")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/flash-lsp: %v\n%s", err, out)
+	if err := editortest.BuildServer(root, bin); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -126,7 +114,7 @@ type message struct {
 // and "out" added; the driver's findings are decoded into res.
 func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 	t.Helper()
-	emacs := requireEmacs(t)
+	emacs := editortest.RequireTool(t, "emacs")
 	here, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +184,7 @@ func runEmacs(t *testing.T, binDir string, spec map[string]any, res any) {
 // flash-lsp-generate refuses in the broken project and writes .flash/ in the
 // clean one.
 func TestEmacsEglot(t *testing.T) {
-	requireEmacs(t)
+	editortest.RequireTool(t, "emacs")
 	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir := filepath.Join(tmp, "bin")
@@ -323,7 +311,7 @@ func checkManifest(t *testing.T, proj string) {
 // flash-lsp-generate runs `flash-lsp generate` in the buffer's module, and a
 // flash-lsp-program that does not exist is an error naming the install command.
 func TestEmacsFlymake(t *testing.T) {
-	requireEmacs(t)
+	editortest.RequireTool(t, "emacs")
 	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir := filepath.Join(tmp, "bin")
@@ -401,7 +389,7 @@ func fmtPtr(p *int) string {
 
 // TestEmacsByteCompile byte-compiles flash-lsp.el with warnings as errors.
 func TestEmacsByteCompile(t *testing.T) {
-	emacs := requireEmacs(t)
+	emacs := editortest.RequireTool(t, "emacs")
 	tmp := t.TempDir()
 	src, err := os.ReadFile("flash-lsp.el")
 	if err != nil {

@@ -23,18 +23,8 @@ import (
 	"github.com/flash-lsp/flash-lsp/internal/editortest"
 )
 
-// requireNvim finds Neovim. The test fails, rather than skips, without it:
-// `make deps-editors` (scripts/deps.sh editors) installs it.
+// key is a diagnostic's position and rule.
 type key = editortest.Key
-
-func requireNvim(t *testing.T) string {
-	t.Helper()
-	nvim, err := exec.LookPath("nvim")
-	if err != nil {
-		t.Fatalf("nvim is required for the editor tests (install it with `make deps-editors`): %v", err)
-	}
-	return nvim
-}
 
 // The server is built once per test binary, into a directory TestMain removes.
 var (
@@ -61,11 +51,7 @@ func buildServer(t *testing.T, root string) (dir, bin string) {
 	t.Helper()
 	bin = filepath.Join(serverDir, "flash-lsp")
 	buildOnce.Do(func() {
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/flash-lsp")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/flash-lsp: %w\n%s", err, out)
-		}
+		buildErr = editortest.BuildServer(root, bin)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -162,7 +148,7 @@ func lspKeys(ds []lspDiag) []key {
 // edits are analysed with UTF-16 positions, :FlashGenerate refuses while
 // errors exist, and the server exits cleanly on shutdown.
 func TestNeovimEndToEnd(t *testing.T) {
-	requireNvim(t)
+	editortest.RequireTool(t, "nvim")
 	root := editortest.RepoRoot(t)
 	tmp := t.TempDir()
 	binDir, server := buildServer(t, root)
@@ -352,7 +338,7 @@ func TestNeovimEndToEnd(t *testing.T) {
 // Neovim's LSP log, which holds the server's stderr.
 func runNvim(t *testing.T, root, binDir, dir, script string, spec map[string]any, res any) {
 	t.Helper()
-	nvim := requireNvim(t)
+	nvim := editortest.RequireTool(t, "nvim")
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "result.json")
 	spec["rtp"] = filepath.Join(root, "editors", "nvim")
@@ -453,7 +439,7 @@ func logTail(t *testing.T, path string) {
 // re-attaches every buffer, and all servers exit 0, both those stopped by
 // the restart and those Neovim shuts down when it quits.
 func TestNeovimSession(t *testing.T) {
-	requireNvim(t)
+	editortest.RequireTool(t, "nvim")
 	root := editortest.RepoRoot(t)
 	binDir, _ := buildServer(t, root)
 	proj := filepath.Join(t.TempDir(), "quickstart")
@@ -608,7 +594,7 @@ func TestNeovimSession(t *testing.T) {
 // marker), attaching a Go buffer that was open before setup() (lazy
 // loading), and leaving scratch and URI-named buffers alone.
 func TestPluginLua(t *testing.T) {
-	requireNvim(t)
+	editortest.RequireTool(t, "nvim")
 	root := editortest.RepoRoot(t)
 	binDir, _ := buildServer(t, root)
 	proj := filepath.Join(t.TempDir(), "quickstart")

@@ -4,6 +4,7 @@
 package editortest
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -91,4 +92,25 @@ func CompareKeys(a, b Key) int {
 		return a.Col - b.Col
 	}
 	return strings.Compare(a.Code, b.Code)
+}
+
+// RequireTool finds an editor on PATH. The test fails, rather than skips,
+// without it: `make deps-editors` (scripts/deps.sh editors) installs it.
+func RequireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is required for the editor tests (install it with `make deps-editors`): %v", name, err)
+	}
+	return path
+}
+
+// BuildServer compiles cmd/flash-lsp of the tree at root into bin.
+func BuildServer(root, bin string) error {
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/flash-lsp")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/flash-lsp: %w\n%s", err, out)
+	}
+	return nil
 }
