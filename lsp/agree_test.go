@@ -128,20 +128,7 @@ func describeFinding(rule, file string, r protocol.Range, msg string) string {
 func serverFindings(t *testing.T, bin, dir string) []string {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "serve.log")
-	cmd := exec.Command(bin, "serve", "--stdio", "--logfile", logPath)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := newClient(t, pipeConn{stdout, stdin})
+	c, _ := startServe(t, bin, logPath, nil)
 	c.initialize(dir)
 
 	deadline := time.Now().Add(120 * time.Second)

@@ -32,22 +32,8 @@ func TestBinaryOnBrokenProject(t *testing.T) {
 	}
 
 	logPath := filepath.Join(t.TempDir(), "flash-lsp.log")
-	cmd := exec.Command(bin, "serve", "--stdio", "--logfile", logPath)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := newClient(t, pipeConn{stdout, stdin})
+	c, cmd := startServe(t, bin, logPath, &stderr)
 	c.initialize(project)
 
 	api := filepath.Join(project, "api", "api.go")
@@ -127,6 +113,28 @@ func TestBinaryOnBrokenProject(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("stderr not empty with --logfile:\n%s", stderr.String())
 	}
+}
+
+// startServe starts `bin serve --stdio --logfile logPath`, its stderr
+// going to stderr (nil: discarded), and returns a client on its stdio.
+// The process is killed when the test ends.
+func startServe(t *testing.T, bin, logPath string, stderr io.Writer) (*client, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--stdio", "--logfile", logPath)
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return newClient(t, pipeConn{stdout, stdin}), cmd
 }
 
 // pipeConn joins a child's stdout and stdin.

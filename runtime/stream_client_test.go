@@ -56,25 +56,7 @@ func TestCallStreamRoute(t *testing.T) {
 	}
 
 	forever := &RemoteFunc{Resource: "api", LoadBalanced: true, Name: "example.com/app/api.Forever", Method: "GET", Path: "/forever"}
-	n = 0
-	var broke time.Time
-	for _, err := range CallStream[tok](context.Background(), c, forever, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n++; n == 5 {
-			broke = time.Now()
-			break
-		}
-	}
-	select {
-	case done := <-p.ctxDone:
-		if d := done.Sub(broke); d > 100*time.Millisecond {
-			t.Errorf("function context done %v after the loop broke, want ≤ 100ms", d)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("breaking the loop did not cancel the function")
-	}
+	breakCancels(t, c, forever, p, "the function")
 }
 
 // TestCallStreamJob: a Caller streams a queue function's values through
@@ -162,9 +144,16 @@ func TestCallStreamInProcess(t *testing.T) {
 	}
 
 	forever := &RemoteFunc{Resource: "inproc-api", LoadBalanced: true, Name: "example.com/app/api.Forever", Method: "GET", Path: "/forever"}
-	n = 0
+	breakCancels(t, c, forever, p, "the in-process function")
+}
+
+// breakCancels breaks a loop over fn's stream after 5 values and checks
+// that the function's context (reported by p) is done within 100 ms.
+func breakCancels(t *testing.T, c *Caller, fn *RemoteFunc, p *streamProbe, what string) {
+	t.Helper()
+	n := 0
 	var broke time.Time
-	for _, err := range CallStream[tok](context.Background(), c, forever, nil) {
+	for _, err := range CallStream[tok](context.Background(), c, fn, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,10 +165,10 @@ func TestCallStreamInProcess(t *testing.T) {
 	select {
 	case done := <-p.ctxDone:
 		if d := done.Sub(broke); d > 100*time.Millisecond {
-			t.Errorf("function context done %v after the loop broke", d)
+			t.Errorf("context of %s done %v after the loop broke, want ≤ 100ms", what, d)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("breaking the loop did not cancel the in-process function")
+		t.Fatalf("breaking the loop did not cancel %s", what)
 	}
 }
 
