@@ -55,17 +55,24 @@ func marshalJSON(v any) (_ []byte, err error) {
 // writeJSON answers with the JSON encoding of v; one that cannot be
 // encoded is a 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if err := writeEncoded(w, status, v); err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding the response: "+err.Error())
+	}
+}
+
+// writeEncoded answers v with status, or, when v cannot be encoded,
+// writes nothing and returns why.
+func writeEncoded(w http.ResponseWriter, status int, v any) error {
 	buf := getBuf()
 	defer putBuf(buf)
 	if err := encodeJSON(buf, v); err != nil {
-		buf.Reset()
-		status = http.StatusInternalServerError
-		_ = json.NewEncoder(buf).Encode(errorBody{"encoding the response: " + err.Error()})
+		return err
 	}
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 type errorBody struct {

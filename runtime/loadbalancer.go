@@ -478,16 +478,9 @@ func (s *LoadBalancerServer) serveRoute(w http.ResponseWriter, r *http.Request, 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	buf := getBuf()
-	defer putBuf(buf)
-	if err := encodeJSON(buf, v); err != nil {
+	if err := writeEncoded(w, http.StatusOK, v); err != nil {
 		s.writeCallError(w, r, h.fn, fmt.Errorf("encoding the result: %w", err))
-		return
 	}
-	h2 := w.Header()
-	h2["Content-Type"] = []string{"application/json"}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // writeCallError answers a function's error: 400 for binding, the
