@@ -501,11 +501,17 @@ func (s *LoadBalancerServer) writeCallError(w http.ResponseWriter, r *http.Reque
 		s.logger().WarnContext(r.Context(), "remote function failed",
 			slog.String("function", fn.Name), slog.String("error", err.Error()))
 	}
-	msg := err.Error()
-	if status == http.StatusInternalServerError && !s.live && !hasOwnStatus(err) {
-		msg = internalError(fn.Name)
+	writeError(w, status, s.publicMessage(fn, err))
+}
+
+// publicMessage is what an answer says of a function's error: on a
+// deployed resource, a 500 without a status of its own says only
+// "internal error in F" (SPEC 15); the detail is for the log.
+func (s *LoadBalancerServer) publicMessage(fn *Function, err error) string {
+	if !s.live && !hasOwnStatus(err) && errorStatus(err) == http.StatusInternalServerError {
+		return internalError(fn.Name)
 	}
-	writeError(w, status, msg)
+	return err.Error()
 }
 
 // servePing answers the RunPod health check: 200 when ready, 204 while

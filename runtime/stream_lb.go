@@ -107,12 +107,11 @@ func (s *LoadBalancerServer) serveStream(w http.ResponseWriter, r *http.Request,
 	case errors.As(err, &pe):
 		s.logger().ErrorContext(r.Context(), "panic in remote function",
 			slog.String("function", fn.Name), slog.Any("panic", pe.value), slog.String("stack", pe.stack))
+		msg = s.publicMessage(fn, err)
 	default:
 		s.logger().WarnContext(r.Context(), "remote function stream failed",
 			slog.String("function", fn.Name), slog.Int("items", n), slog.String("error", msg))
-	}
-	if !s.live && !hasOwnStatus(err) && errorStatus(err) == http.StatusInternalServerError && err != errShuttingDown {
-		msg = internalError(fn.Name)
+		msg = s.publicMessage(fn, err)
 	}
 	body, _ := json.Marshal(errorBody{msg})
 	line.Reset()
