@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -227,7 +226,3 @@ func (s *LoadBalancerServer) waitIdle(ctx context.Context) bool {
 // errShuttingDown is the answer to a request whose context the drain
 // cancelled.
 var errShuttingDown = errors.New("shutting down")
-
-// internalError is the 500 body of a deployed resource's function: the
-// detail goes to the log only.
-func internalError(fn string) string { return fmt.Sprintf("internal error in %s", bareName(fn)) }

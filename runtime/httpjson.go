@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -80,6 +81,10 @@ type errorBody struct {
 }
 
 // writeError answers with {"error": msg}, the body of every non-2xx answer.
+// internalError is the 500 body of a deployed resource's function: the
+// detail goes to the log only.
+func internalError(fn string) string { return fmt.Sprintf("internal error in %s", bareName(fn)) }
+
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{msg})
 }
