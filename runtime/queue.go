@@ -232,6 +232,12 @@ func (s *QueueServer) serveRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, localJob{ID: job.ID, Status: statusInProgress})
 }
 
+// writeJobNotFound answers a /status, /stream or /cancel of a job the
+// server does not know (never run, or forgotten).
+func writeJobNotFound(w http.ResponseWriter, id string) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"id": id, "status": "FAILED", "error": fmt.Sprintf("job %q not found", id)})
+}
+
 func (s *QueueServer) serveStatus(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	s.mu.Lock()
@@ -242,7 +248,7 @@ func (s *QueueServer) serveStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"id": id, "status": "FAILED", "error": fmt.Sprintf("job %q not found", id)})
+		writeJobNotFound(w, id)
 		return
 	}
 	writeJSON(w, http.StatusOK, snapshot)

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -196,7 +195,7 @@ func (s *QueueServer) serveJobStream(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"id": id, "status": "FAILED", "error": fmt.Sprintf("job %q not found", id)})
+		writeJobNotFound(w, id)
 		return
 	}
 	chunks := make([]streamChunk, len(values))
@@ -226,7 +225,7 @@ func (s *QueueServer) serveCancel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"id": id, "status": "FAILED", "error": fmt.Sprintf("job %q not found", id)})
+		writeJobNotFound(w, id)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": status})
