@@ -12,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/flash-lsp/flash-lsp/analysis/modulerules"
 )
 
 // Config says how to load a module.
@@ -76,7 +74,6 @@ type Module struct {
 	pkgs   map[string]*Package // checked packages
 	dirty  map[string]bool     // packages that must be re-checked
 	facts  *Facts              // analysis facts of the checked packages
-	rules  modulerules.Rules   // the whole-module rules, with their memo
 	joins  int                 // whole-module steps run, for tests
 	joined moduleResult        // of the whole-module step of the last run
 	// moduleStale is set when a package was re-checked after joined was
