@@ -264,15 +264,17 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		}
 		return m.importExport(target)
 	})
+	// What the flash rules read (TypeOf, Defs, Implicits), sized from the
+	// source so that the maps do not grow step by step.
+	size := 0
+	for _, f := range pkg.Files {
+		size += len(f.Content)
+	}
 	info := &types.Info{
-		Types:        make(map[ast.Expr]types.TypeAndValue),
-		Instances:    make(map[*ast.Ident]types.Instance),
-		Defs:         make(map[*ast.Ident]types.Object),
-		Uses:         make(map[*ast.Ident]types.Object),
-		Implicits:    make(map[ast.Node]types.Object),
-		Selections:   make(map[*ast.SelectorExpr]*types.Selection),
-		Scopes:       make(map[ast.Node]*types.Scope),
-		FileVersions: make(map[*ast.File]string),
+		Types:     make(map[ast.Expr]types.TypeAndValue, size/16),
+		Defs:      make(map[*ast.Ident]types.Object, size/64),
+		Uses:      make(map[*ast.Ident]types.Object, size/32),
+		Implicits: make(map[ast.Node]types.Object),
 	}
 	conf := types.Config{
 		Importer:    imp,
