@@ -8,6 +8,7 @@ import (
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
@@ -36,7 +37,7 @@ func Load(ctx context.Context, dir string, t Target) (*Loaded, error) {
 // replacing files on disk: the language server's flash.generate loads
 // its unsaved buffers for the same target as `flash-lsp generate`.
 func LoadOverlay(ctx context.Context, dir string, t Target, overlay map[string][]byte) (*Loaded, error) {
-	root, _, _, err := project.FindModule(dir)
+	root, _, _, err := engine.FindModule(dir)
 	if err != nil {
 		return nil, err
 	}

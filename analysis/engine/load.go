@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/parser"
 	"go/token"
 	"go/types"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flash-lsp/flash-lsp/analysis/model"
@@ -128,9 +131,10 @@ func (m *Module) reload(ctx context.Context, overlays map[string][]byte) error {
 // mains, packages recompiled for another package's tests and packages under
 // .flash are left out. Dependencies outside the module come from export
 // data: in batch mode the same go list run compiles them (and the module's
-// packages, as go vet does); otherwise a second run lists the export data
-// of the dependencies the module imports, so that a reload while the user
-// types never compiles the module's own packages.
+// packages, as go vet does); otherwise another run, started at once from
+// the imports the files declare, lists the export data of the dependencies
+// the module imports, so that a reload while the user types never compiles
+// the module's own packages.
 func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	t0 := time.Now()
 	defer func() { m.LoadTime = time.Since(t0) }()
@@ -141,9 +145,17 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 		return err
 	}
 	defer cleanup()
+	var (
+		early []*listPackage
+		wg    sync.WaitGroup
+	)
+	if !m.cfg.Batch {
+		wg.Go(func() { early = m.listImportedExports(ctx, env, overlayFile, overlays) })
+	}
 	raw, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile,
 		"-json="+listFields, "-deps=true", "-export="+strconv.FormatBool(m.cfg.Batch),
 		"-test="+strconv.FormatBool(!m.cfg.SkipTests), "--", "./...")
+	wg.Wait()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -219,7 +231,7 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	}
 	slices.Sort(loadErrs)
 	if !m.cfg.Batch {
-		if err := m.listExports(ctx, env, overlayFile, meta); err != nil {
+		if err := m.listExports(ctx, env, overlayFile, meta, early); err != nil {
 			return err
 		}
 	}
@@ -271,9 +283,10 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 	return nil
 }
 
-// listExports lists the export data of the dependencies outside the
-// module that the module's packages import.
-func (m *Module) listExports(ctx context.Context, env []string, overlayFile string, meta map[string]*metaPkg) error {
+// listExports sets the export data of the dependencies outside the module
+// that the module's packages import: from early, a listing made while the
+// metadata was loading, and from a go list run for those it lacks.
+func (m *Module) listExports(ctx context.Context, env []string, overlayFile string, meta map[string]*metaPkg, early []*listPackage) error {
 	need := map[string]bool{}
 	for _, mp := range meta {
 		if !mp.Workspace {
@@ -285,11 +298,22 @@ func (m *Module) listExports(ctx context.Context, env []string, overlayFile stri
 			}
 		}
 	}
+	set := func(listed []*listPackage) {
+		for _, lp := range listed {
+			if mp := meta[lp.ImportPath]; mp != nil && !mp.Workspace && need[lp.ImportPath] {
+				mp.ExportFile = lp.Export
+				if lp.Error != nil {
+					mp.Errors = append(mp.Errors, listError{lp.Error.Pos, lp.Error.Err})
+				}
+				delete(need, lp.ImportPath)
+			}
+		}
+	}
+	set(early)
 	if len(need) == 0 {
 		return nil
 	}
-	paths := slices.Sorted(maps.Keys(need))
-	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, paths...)
+	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, slices.Sorted(maps.Keys(need))...)
 	_, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile, args...)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -297,15 +321,83 @@ func (m *Module) listExports(ctx context.Context, env []string, overlayFile stri
 		}
 		return fmt.Errorf("loading export data for %s: %w", m.Dir, err)
 	}
-	for _, lp := range listed {
-		if mp := meta[lp.ImportPath]; mp != nil && !mp.Workspace {
-			mp.ExportFile = lp.Export
-			if lp.Error != nil {
-				mp.Errors = append(mp.Errors, listError{lp.Error.Pos, lp.Error.Err})
+	set(listed)
+	return nil
+}
+
+// listImportedExports lists the export data of the packages outside the
+// module that its Go files import, found by reading their import clauses:
+// a guess (build tags are not applied) that lets the go command compile
+// the dependencies while it lists the module. It never lists a package of
+// the module, which it would compile; errors only make the guess useless.
+func (m *Module) listImportedExports(ctx context.Context, env []string, overlayFile string, overlays map[string][]byte) []*listPackage {
+	data, err := os.ReadFile(filepath.Join(m.Dir, "go.mod"))
+	if err != nil {
+		return nil
+	}
+	modPath, _ := parseGoMod(data)
+	if modPath == "" {
+		return nil
+	}
+	fset := token.NewFileSet()
+	imports := map[string]bool{}
+	read := func(name string) {
+		src, ok := overlays[name]
+		if !ok {
+			if src, err = os.ReadFile(name); err != nil {
+				return
 			}
 		}
+		f, _ := parser.ParseFile(fset, name, src, parser.ImportsOnly|parser.SkipObjectResolution)
+		if f == nil {
+			return
+		}
+		for _, spec := range f.Imports {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if err != nil || path == "C" || path == "unsafe" || path == modPath || strings.HasPrefix(path, modPath+"/") {
+				continue
+			}
+			imports[path] = true
+		}
 	}
-	return nil
+	filepath.WalkDir(m.Dir, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		base := d.Name()
+		if d.IsDir() {
+			if name == m.Dir {
+				return nil
+			}
+			if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || base == "testdata" || base == "vendor" {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(name, "go.mod")); err == nil {
+				return filepath.SkipDir // another module
+			}
+			return nil
+		}
+		if strings.HasSuffix(base, ".go") {
+			if _, ok := overlays[name]; !ok {
+				read(name)
+			}
+		}
+		return nil
+	})
+	for name := range overlays {
+		if strings.HasSuffix(name, ".go") && m.Contains(name) {
+			read(name)
+		}
+	}
+	if len(imports) == 0 {
+		return nil
+	}
+	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, slices.Sorted(maps.Keys(imports))...)
+	_, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile, args...)
+	if err != nil {
+		return nil
+	}
+	return listed
 }
 
 // pkgPathOf is the package path of a go list package ID ("p [q.test]" → "p").

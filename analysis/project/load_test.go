@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/report"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
@@ -187,7 +188,7 @@ func TestLoadPatternsFilterFindings(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := Load(ctx, Config{Dir: t.TempDir()}); !errors.Is(err, ErrNoModule) {
+	if _, err := Load(ctx, Config{Dir: t.TempDir()}); !errors.Is(err, engine.ErrNoModule) {
 		t.Errorf("no go.mod: err = %v, want ErrNoModule", err)
 	}
 	bad := t.TempDir()

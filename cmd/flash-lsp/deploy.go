@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/flash-lsp/flash-lsp/analysis/project"
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/deploy"
 	"github.com/flash-lsp/flash-lsp/deploy/image"
@@ -296,6 +296,6 @@ func runUndeploy(args []string, stdout, stderr io.Writer) int {
 
 // moduleRoot finds the module containing dir.
 func moduleRoot(dir string) (string, error) {
-	root, _, _, err := project.FindModule(dir)
+	root, _, _, err := engine.FindModule(dir)
 	return root, err
 }
