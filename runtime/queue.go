@@ -73,6 +73,11 @@ type QueueServer struct {
 	pending       int      // jobs queued or running
 	finished      []string // ids of finished jobs, oldest first
 	finishedBytes int      // the size of their outputs
+
+	// maxUnreadStream bounds streamBytes, the values of all jobs that no
+	// /stream reader has taken yet (stream_queue.go).
+	maxUnreadStream int
+	streamBytes     int
 }
 
 type localJob struct {
@@ -91,13 +96,14 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &QueueServer{
-		MaxBodyBytes: defaultMaxBodyBytes,
-		ReadTimeout:  defaultReadTimeout,
-		MaxPending:   defaultMaxPending,
-		reg:          newRegistry(app.Functions),
-		baseCtx:      ctx,
-		cancel:       cancel,
-		jobs:         make(map[string]*localJob),
+		MaxBodyBytes:    defaultMaxBodyBytes,
+		ReadTimeout:     defaultReadTimeout,
+		MaxPending:      defaultMaxPending,
+		maxUnreadStream: defaultMaxUnreadStream,
+		reg:             newRegistry(app.Functions),
+		baseCtx:         ctx,
+		cancel:          cancel,
+		jobs:            make(map[string]*localJob),
 	}
 	r := mux.NewRouter()
 	r.HandleFunc("/runsync", s.serveRunSync).Methods(http.MethodPost)
@@ -267,6 +273,9 @@ func (s *QueueServer) remember(job *localJob) {
 	for len(s.finished) > 0 && (len(s.finished) > maxFinishedJobs || s.finishedBytes > maxFinishedBytes) {
 		if old, ok := s.jobs[s.finished[0]]; ok {
 			s.finishedBytes -= len(old.Output)
+			if old.stream != nil {
+				s.streamBytes -= old.stream.bytes // values never read
+			}
 			delete(s.jobs, s.finished[0])
 		}
 		s.finished = s.finished[1:]
