@@ -99,6 +99,11 @@ func TestBindSlicesAndText(t *testing.T) {
 		{"strings text", bindOne(Strings[[]nameT], textInput("p", "a", "b")), []nameT{"a", "b"}, ""},
 		{"strings json", bindOne(Strings[[]string], jsonInput("p", `["a", "b\n"]`)), []string{"a", "b\n"}, ""},
 		{"empty json array", bindOne(Strings[[]string], jsonInput("p", `[]`)), []string{}, ""},
+		{"empty json array, spaced", bindOne(Strings[[]string], jsonInput("p", " [ \n] ")), []string{}, ""},
+		{"elements holding , and ]", bindOne(Strings[[]string], jsonInput("p", `[ "a,b" ,"]", "\u005d" ]`)), []string{"a,b", "]", "]"}, ""},
+		{"nested elements", bindOne(Texts[[]rawJSON], jsonInput("p", `[{"a": [1, 2]}, [3], 4]`)), []rawJSON{`{"a": [1, 2]}`, `[3]`, `4`}, ""},
+		{"array with data after it", bindOne(Ints[[]int], jsonInput("p", `[1] [2]`)), nil, "want an array"},
+		{"unclosed array", bindOne(Ints[[]int], jsonInput("p", `[1, 2`)), nil, "want an array"},
 		{"strings not array", bindOne(Strings[[]string], jsonInput("p", `"a"`)), nil, "want an array, got a string"},
 		{"bools", bindOne(Bools[[]bool], textInput("p", "true", "0")), []bool{true, false}, ""},
 		{"ints element error", bindOne(Ints[[]int], jsonInput("p", `[1, "2"]`)), nil, "element 1: want a number"},
@@ -266,6 +271,66 @@ func FuzzSplitObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBindSliceJSON: a slice bound from a JSON value, read in place,
+// gets what decoding the array with encoding/json and parsing each
+// element gives, error messages included.
+func FuzzBindSliceJSON(f *testing.F) {
+	for _, seed := range []string{`[]`, `["a", "b\"c", "\u005d,"]`, `[1, 2.5e3, -0]`, ` [ {"a": [1]} , [] ] `, `{"a": 1}`, `"x"`, `[null, true]`, `[1e400]`} {
+		f.Add(seed)
+	}
+	ref := func(raw string, parse func(string) (any, error)) (out []any, err error) {
+		var elems []json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &elems); err != nil {
+			return nil, &BindError{Param: "p", Msg: "want an array, got " + jsonKind(raw)}
+		}
+		for i, e := range elems {
+			v, err := parse(string(bytes.TrimSpace(e)))
+			if err != nil {
+				return nil, &BindError{Param: "p", Msg: fmt.Sprintf("element %d: %v", i, err)}
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) || isJSONNull(strings.TrimSpace(raw)) {
+			return // bodies and args are valid JSON; null is a missing parameter
+		}
+		check := func(what string, got any, err error, parse func(string) (any, error)) {
+			want, wantErr := ref(raw, parse)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("%s %q: error %v, want %v", what, raw, err, wantErr)
+			}
+			if err == nil && fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+				t.Fatalf("%s %q: %q, want %q", what, raw, got, want)
+			}
+		}
+		var ss []string
+		err := Strings(jsonInput("p", raw), "p", &ss)
+		check("Strings", anySlice(ss), err, func(s string) (any, error) { return jsonString(s) })
+		var fs []float64
+		err = Floats(jsonInput("p", raw), "p", &fs)
+		check("Floats", anySlice(fs), err, func(s string) (any, error) { return parseFloat[float64](true, s) })
+		var rs []rawJSON
+		err = Texts(jsonInput("p", raw), "p", &rs)
+		check("Texts", anySlice(rs), err, func(s string) (any, error) { return rawJSON(s), nil })
+	})
+}
+
+func anySlice[E any](s []E) []any {
+	var out []any
+	for _, e := range s {
+		out = append(out, e)
+	}
+	return out
+}
+
+// rawJSON keeps the JSON text it is given, to show what an element was.
+type rawJSON string
+
+func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = rawJSON(b); return nil }
+func (r *rawJSON) UnmarshalText(b []byte) error { *r = rawJSON(b); return nil }
 
 // splitObjectError is what splitObject must answer for body, found with
 // json.Valid: the single-pass scan accepts exactly what it accepts.
