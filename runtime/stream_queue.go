@@ -170,9 +170,11 @@ func (s *QueueServer) keep(ls *localStream, v json.RawMessage) {
 	}
 	for s.streamBytes > limit {
 		victim := ls
-		for _, job := range s.jobs {
-			if job.stream != nil && job.stream.bytes > victim.bytes {
-				victim = job.stream
+		if 2*ls.bytes <= s.streamBytes { // else ls holds most of it: no other job can hold more
+			for _, job := range s.jobs {
+				if job.stream != nil && job.stream.bytes > victim.bytes {
+					victim = job.stream
+				}
 			}
 		}
 		n := len(victim.values[0])
