@@ -326,7 +326,8 @@ func newUUID() string {
 // {"output": RESULT} to RUNPOD_WEBHOOK_POST_OUTPUT, and sends a heartbeat
 // to RUNPOD_WEBHOOK_PING every RUNPOD_PING_INTERVAL milliseconds (default
 // 10000). FLASH_QUEUE_CONCURRENCY (default 1) jobs run at a time; with
-// more than one free, jobs are taken in batches. No job it took is lost:
+// more than one free, jobs are taken in batches; a take that gets no
+// answer within 5 minutes is given up and made again. No job it took is lost:
 // SIGTERM stops the taking, not a take in flight; result posts are
 // retried with back-off (1, 2, 4, ... s, up to 5 minutes) on network
 // errors, 5xx, 408 and 429; the heartbeat runs until the last result is
