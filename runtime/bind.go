@@ -239,17 +239,44 @@ func bindSlice[S ~[]E, E any](in *Input, name string, dst *S, parse func(isJSON 
 		*dst = out
 		return nil
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal([]byte(f.raw), &elems); err != nil {
-		return &BindError{Param: name, Msg: "want an array, got " + jsonKind(f.raw)}
+	// The elements are read in place, with the body's own scanner: no
+	// copy of each, as a []json.RawMessage would make.
+	raw := strings.Trim(f.raw, " \t\n\r")
+	if len(raw) == 0 || raw[0] != '[' {
+		return &BindError{Param: name, Msg: "want an array, got " + jsonKind(raw)}
 	}
-	out := make(S, 0, len(elems))
-	for i, raw := range elems {
-		v, err := parse(true, string(bytes.TrimSpace(raw)))
-		if err != nil {
-			return &BindError{Param: name, Msg: fmt.Sprintf("element %d: %v", i, err)}
+	var out S
+	i := skipSpace(raw, 1)
+	if i < len(raw) && raw[i] == ']' {
+		i++
+	} else {
+		out = make(S, 0, 8)
+		for n := 0; ; n++ {
+			end, ok := scanValue(raw, i, 1)
+			if !ok {
+				return &BindError{Param: name, Msg: "want an array, got " + jsonKind(raw)}
+			}
+			v, err := parse(true, raw[i:end])
+			if err != nil {
+				return &BindError{Param: name, Msg: fmt.Sprintf("element %d: %v", n, err)}
+			}
+			out = append(out, v)
+			if i = skipSpace(raw, end); i < len(raw) && raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+				continue
+			}
+			if i >= len(raw) || raw[i] != ']' {
+				return &BindError{Param: name, Msg: "want an array, got " + jsonKind(raw)}
+			}
+			i++
+			break
 		}
-		out = append(out, v)
+	}
+	if skipSpace(raw, i) != len(raw) {
+		return &BindError{Param: name, Msg: "want an array, got " + jsonKind(raw)}
+	}
+	if out == nil {
+		out = S{}
 	}
 	*dst = out
 	return nil

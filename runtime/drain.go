@@ -116,15 +116,17 @@ func newDrainPlan(grace, timeout time.Duration) drainPlan {
 // do not return, then closes the listeners and connections. It returns
 // by timeout.
 //
-// Closing a listener resets the connections the kernel has accepted for
-// it and the server has not yet: a client that reconnected a moment
-// before would see its request reset. So during the grace the 503
-// answers keep their connections open, and clients do not reconnect;
-// the listener closes once no new connection has come for a moment
-// (settle); only then does each answer close its connection
-// (Connection: close), after which a client's reconnection is refused,
-// and connections whose clients stay idle close with the servers'
-// shutdown.
+// Every answer of the drain closes its connection (Drain), so clients
+// reconnect, and through the grace they reach the open listener and are
+// answered 503. But closing a listener resets the connections the kernel
+// has accepted for it and the server has not yet: a client that
+// reconnected a moment before would see its request reset. So before the
+// listener closes, answers are held (s.hold): a client whose connection
+// was just closed reconnects once and waits for its answer, and no new
+// connection follows; once none has come for a moment (settle), the
+// listener closes and the held requests are answered, after which a
+// client's reconnection is refused. Connections whose clients stay idle
+// close with the servers' shutdown.
 func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net.Listener, cancelRequests context.CancelFunc, timeout time.Duration) {
 	logger := s.logger()
 	start := time.Now()
@@ -147,6 +149,8 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net
 		}
 	}
 
+	hold := make(chan struct{})
+	s.hold.Store(&hold)
 	settleBy := earliest(time.Now().Add(settleMax), end)
 	for time.Now().Before(settleBy) && time.Since(time.Unix(0, s.lastConn.Load())) < settleQuiet {
 		time.Sleep(settleQuiet / 10)
@@ -154,7 +158,8 @@ func drainServers(s *LoadBalancerServer, servers []*http.Server, listeners []net
 	for _, ln := range listeners {
 		_ = ln.Close()
 	}
-	s.closing.Store(true)
+	s.hold.Store(nil)
+	close(hold)
 	logger.Info("draining: listener closed", slog.Int64("connections", s.conns.Load()), slog.Duration("after", time.Since(start)))
 	closeBy := earliest(time.Now().Add(settleMax), end)
 	for time.Now().Before(closeBy) && s.conns.Load() > int64(abandoned) {

@@ -154,15 +154,68 @@ func routeInput(fn *Function, vars map[string]string, query url.Values, body []b
 // splitObject calls fn with each key and raw value of a request body that
 // must be a JSON object; an empty body is the empty object. Keys match
 // exactly: unlike encoding/json, nothing is matched case-insensitively.
+//
+// The body is read once: the scan checks its syntax as json.Valid does
+// (the same grammar, the same nesting limit) while it finds each key and
+// value. fn is called only once the whole body has proved valid, so that
+// a malformed body is reported as such whatever its keys; only then is it
+// parsed again, by encoding/json, to say what is wrong in its words.
 func splitObject(body []byte, fn func(key, value string) error) error {
-	body = bytes.TrimSpace(body)
+	body = trimJSONSpace(body)
 	if len(body) == 0 {
 		return nil
 	}
 	if body[0] != '{' {
 		return &BindError{Param: "body", Msg: "request body must be a JSON object, got " + jsonKind(body)}
 	}
-	if !json.Valid(body) {
+	s := string(body)
+	type member struct{ key, value string }
+	var inline [8]member
+	members := inline[:0]
+	ok := func() bool {
+		i := skipSpace(s, 1)
+		if i < len(s) && s[i] == '}' {
+			return skipSpace(s, i+1) == len(s)
+		}
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return false
+			}
+			end, ok := scanString(s, i)
+			if !ok {
+				return false
+			}
+			key := s[i+1 : end-1]
+			if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
+				if json.Unmarshal([]byte(s[i:end]), &key) != nil {
+					return false
+				}
+			}
+			i = skipSpace(s, end)
+			if i >= len(s) || s[i] != ':' {
+				return false
+			}
+			i = skipSpace(s, i+1)
+			start := i
+			if i, ok = scanValue(s, i, 1); !ok {
+				return false
+			}
+			members = append(members, member{key, s[start:i]})
+			i = skipSpace(s, i)
+			if i >= len(s) {
+				return false
+			}
+			switch s[i] {
+			case '}':
+				return skipSpace(s, i+1) == len(s)
+			case ',':
+				i = skipSpace(s, i+1)
+			default:
+				return false
+			}
+		}
+	}()
+	if !ok {
 		var v any
 		err := json.Unmarshal(body, &v)
 		msg := "invalid JSON"
@@ -171,33 +224,19 @@ func splitObject(body []byte, fn func(key, value string) error) error {
 		}
 		return &BindError{Param: "body", Msg: msg}
 	}
-	// body is valid JSON from here on, so the scan need not check syntax.
-	s := string(body)
-	i := skipSpace(s, 1)
-	if s[i] == '}' {
-		return nil
-	}
-	for {
-		end := skipString(s, i)
-		key := s[i+1 : end-1]
-		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
-			if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
-				return &BindError{Param: "body", Msg: "invalid JSON: " + err.Error()}
-			}
-		}
-		i = skipSpace(s, end)
-		i = skipSpace(s, i+1) // the ':'
-		start := i
-		i = skipValue(s, i)
-		if err := fn(key, s[start:i]); err != nil {
+	for _, m := range members {
+		if err := fn(m.key, m.value); err != nil {
 			return err
 		}
-		i = skipSpace(s, i)
-		if s[i] == '}' {
-			return nil
-		}
-		i = skipSpace(s, i+1) // the ','
 	}
+	return nil
+}
+
+// trimJSONSpace drops the whitespace JSON allows around a value (space,
+// tab, newline, carriage return): unlike bytes.TrimSpace, a "\v{}" stays
+// invalid.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\n\r")
 }
 
 func skipSpace(s string, i int) int {
@@ -207,52 +246,178 @@ func skipSpace(s string, i int) int {
 	return i
 }
 
-// skipString returns the index after the JSON string starting at s[i].
-func skipString(s string, i int) int {
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
+// maxJSONDepth is encoding/json's limit on nested objects and arrays.
+const maxJSONDepth = 10000
 
-// skipValue returns the index after the JSON value starting at s[i].
-func skipValue(s string, i int) int {
-	switch s[i] {
-	case '"':
-		return skipString(s, i)
-	case '{', '[':
-		depth := 0
-		for i < len(s) {
-			switch s[i] {
-			case '"':
-				i = skipString(s, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
+// scanValue checks the JSON value that starts at s[i], inside depth
+// enclosing objects and arrays, and returns the index after it; ok is
+// false when the value is not valid JSON or nests too deep.
+func scanValue(s string, i, depth int) (end int, ok bool) {
+	var inline [32]byte
+	open := inline[:0] // the '{' and '[' the value has opened, innermost last
+	for {
+		// A value starts at s[i].
+		if i >= len(s) {
+			return i, false
+		}
+		switch c := s[i]; {
+		case c == '{' || c == '[':
+			if depth+len(open) >= maxJSONDepth {
+				return i, false
+			}
+			i = skipSpace(s, i+1)
+			if i < len(s) && (c == '{' && s[i] == '}' || c == '[' && s[i] == ']') {
+				i++
+				break // an empty object or array: a whole value
+			}
+			open = append(open, c)
+			if c == '{' {
+				if i, ok = scanKey(s, i); !ok {
+					return i, false
 				}
 			}
+			continue
+		case c == '"':
+			if i, ok = scanString(s, i); !ok {
+				return i, false
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			if i, ok = scanNumber(s, i); !ok {
+				return i, false
+			}
+		case c == 't' && strings.HasPrefix(s[i:], "true"):
+			i += 4
+		case c == 'f' && strings.HasPrefix(s[i:], "false"):
+			i += 5
+		case c == 'n' && strings.HasPrefix(s[i:], "null"):
+			i += 4
+		default:
+			return i, false
+		}
+		// A value ended before s[i]: close what it ends, or go on to the
+		// next element of the innermost open object or array.
+		for {
+			if len(open) == 0 {
+				return i, true
+			}
+			i = skipSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			top := open[len(open)-1]
+			if top == '{' && s[i] == '}' || top == '[' && s[i] == ']' {
+				open = open[:len(open)-1]
+				i++
+				continue
+			}
+			if s[i] != ',' {
+				return i, false
+			}
+			i = skipSpace(s, i+1)
+			if top == '{' {
+				if i, ok = scanKey(s, i); !ok {
+					return i, false
+				}
+			}
+			break
+		}
+	}
+}
+
+// scanKey checks an object's `"key" :` at s[i] and returns the index of
+// its value.
+func scanKey(s string, i int) (int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return i, false
+	}
+	i, ok := scanString(s, i)
+	if !ok {
+		return i, false
+	}
+	i = skipSpace(s, i)
+	if i >= len(s) || s[i] != ':' {
+		return i, false
+	}
+	return skipSpace(s, i+1), true
+}
+
+// scanString checks the JSON string at s[i] (a '"') and returns the index
+// after it. As in encoding/json, control characters must be escaped and
+// bytes that are not UTF-8 pass.
+func scanString(s string, i int) (int, bool) {
+	for i++; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return i + 1, true
+		case c < 0x20:
+			return i, false
+		case c == '\\':
+			i++
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(s) {
+					return i, false
+				}
+				for _, h := range []byte(s[i+1 : i+5]) {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return i, false
+					}
+				}
+				i += 4
+			default:
+				return i, false
+			}
+		}
+	}
+	return i, false
+}
+
+// scanNumber checks the JSON number at s[i] and returns the index after
+// it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(s string, i int) (int, bool) {
+	digits := func(i int) (int, bool) {
+		start := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
 			i++
 		}
-		return i
+		return i, i > start
 	}
-	for i < len(s) && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' {
+	if s[i] == '-' {
 		i++
 	}
-	return i
+	var ok bool
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i, _ = digits(i)
+	default:
+		return i, false
+	}
+	if i < len(s) && s[i] == '.' {
+		if i, ok = digits(i + 1); !ok {
+			return i, false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i, ok = digits(i); !ok {
+			return i, false
+		}
+	}
+	return i, true
 }
 
 // decodeObject checks that a request body is a JSON object (or empty).
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
-	body = bytes.TrimSpace(body)
+	body = trimJSONSpace(body)
 	if len(body) == 0 {
 		return nil, nil
 	}

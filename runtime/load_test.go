@@ -78,6 +78,7 @@ wrk.headers["Content-Type"] = "application/json"
 // loadCounts classifies what a raw HTTP/1.1 load client saw.
 type loadCounts struct {
 	ok, shuttingDown, other atomic.Int64 // answers: 200, 503, anything else
+	keptAlive               atomic.Int64 // 503 answers without Connection: close
 	refused                 atomic.Int64 // dials refused (the port is closed)
 	broken                  atomic.Int64 // a connection closed or reset under a request
 	firstBroken             atomic.Pointer[string]
@@ -133,6 +134,9 @@ func loadClient(addr string, stop <-chan struct{}, c *loadCounts) {
 			c.ok.Add(1)
 		case 503:
 			c.shuttingDown.Add(1)
+			if !resp.Close {
+				c.keptAlive.Add(1)
+			}
 		default:
 			c.other.Add(1)
 		}
@@ -175,6 +179,9 @@ func TestSIGTERMUnderLoadStuckFunction(t *testing.T) {
 		exited.Round(time.Millisecond), c.ok.Load(), c.shuttingDown.Load(), c.other.Load(), c.broken.Load(), c.refused.Load())
 	if n := c.broken.Load(); n > 0 {
 		t.Errorf("%d requests cut off (first: %s)", n, *c.firstBroken.Load())
+	}
+	if n := c.keptAlive.Load(); n > 0 {
+		t.Errorf("%d answers of the drain kept their connection alive: want Connection: close on every one", n)
 	}
 	if c.ok.Load() == 0 || c.shuttingDown.Load() == 0 || c.refused.Load() == 0 || c.other.Load() > 0 {
 		t.Errorf("want 200s, then 503s, then refused dials")

@@ -88,7 +88,11 @@ type LoadBalancerServer struct {
 	// inflight counts the requests being served, /ping excepted, so that
 	// a drain can wait for them.
 	inflight atomic.Int64
-	closing  atomic.Bool  // draining: every answer closes its connection
+	closing  atomic.Bool // draining: every answer closes its connection
+	// hold, while not nil, keeps requests from being answered until it
+	// is closed: a drain holds them while the listener closes (see
+	// drainServers).
+	hold     atomic.Pointer[chan struct{}]
 	calls    calls        // user functions running, for the drain
 	conns    atomic.Int64 // open connections of the main listener
 	lastConn atomic.Int64 // when the last one was accepted (UnixNano)
@@ -323,6 +327,9 @@ func (s *LoadBalancerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.handler == nil {
 		writeError(w, http.StatusInternalServerError, "runtime: LoadBalancerServer not created by NewLoadBalancer")
 		return
+	}
+	if hold := s.hold.Load(); hold != nil {
+		<-*hold
 	}
 	if r.URL.Path != "/ping" {
 		// Counted before dispatch looks at the state: a request either
@@ -567,10 +574,13 @@ func (s *LoadBalancerServer) Startup(ctx context.Context) error {
 
 // Drain makes /ping answer 503 from now on, so that no new requests are
 // routed here while in-flight ones finish, and answers any other new
-// request with 503. Connections stay open until the listener closes
-// (see drainServers): a client told to reconnect now would reconnect into
-// a listener about to close.
-func (s *LoadBalancerServer) Drain() { s.state.Store(stateDraining) }
+// request with 503 {"error": "shutting down"}. Every answer from now on,
+// an in-flight request's included, closes its connection (Connection:
+// close): keep-alives are off.
+func (s *LoadBalancerServer) Drain() {
+	s.state.Store(stateDraining)
+	s.closing.Store(true)
+}
 
 // serveManifest answers GET /manifest: the manifest on the mothership, a
 // real 403 elsewhere.

@@ -408,8 +408,13 @@ func TestDrain(t *testing.T) {
 	if a := send(t, "GET", base+"/ping", ""); a.status != 503 {
 		t.Errorf("main port /ping while draining: %d %s", a.status, a.body)
 	}
-	if a := send(t, "GET", base+"/items/x", ""); a.status != 503 || !strings.Contains(a.body, `"error"`) {
-		t.Errorf("new request while draining: %d %s", a.status, a.body)
+	// SPEC 15: every request read during the drain is answered 503
+	// {"error": "shutting down"} with Connection: close, on a new
+	// connection or on one kept alive from before the SIGTERM.
+	for i := range 2 {
+		if a := send(t, "GET", base+"/items/x", ""); a.status != 503 || a.body != `{"error":"shutting down"}`+"\n" || !a.close {
+			t.Errorf("request %d while draining: %d %q, Connection: close %v", i+1, a.status, a.body, a.close)
+		}
 	}
 	select {
 	case err := <-stopped:

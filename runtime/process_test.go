@@ -225,3 +225,34 @@ func TestServeQueueProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestServeSIGINT: SIGINT stops both handler kinds as SIGTERM does
+// (SPEC section 8): in-flight work finishes, the process exits 0.
+func TestServeSIGINT(t *testing.T) {
+	for _, mode := range []string{"lb", "queue"} {
+		t.Run(mode, func(t *testing.T) {
+			port := freePort(t)
+			cmd, stderr := startChild(t, mode, "PORT="+port, "FLASH_SHUTDOWN_TIMEOUT=5", "FLASH_DRAIN_GRACE=0")
+			base := "http://127.0.0.1:" + port
+			waitUp(t, base+"/ping")
+			path, body := "/sleep", ""
+			if mode == "queue" {
+				path, body = "/runsync", `{"input": {"function_name": "Sleep"}}`
+			}
+			method := "GET"
+			if body != "" {
+				method = "POST"
+			}
+			got := make(chan answer, 1)
+			go func() { got <- send(t, method, base+path, body) }()
+			time.Sleep(100 * time.Millisecond) // let the request reach the function
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			waitExit(t, cmd, 5*time.Second, stderr)
+			if a := <-got; a.status != 200 || !strings.Contains(a.body, "slept") {
+				t.Errorf("in-flight request across SIGINT: %d %s", a.status, a.body)
+			}
+		})
+	}
+}

@@ -73,6 +73,11 @@ type QueueServer struct {
 	pending       int      // jobs queued or running
 	finished      []string // ids of finished jobs, oldest first
 	finishedBytes int      // the size of their outputs
+
+	// maxUnreadStream bounds streamBytes, the values of all jobs that no
+	// /stream reader has taken yet (stream_queue.go).
+	maxUnreadStream int
+	streamBytes     int
 }
 
 type localJob struct {
@@ -91,13 +96,14 @@ func NewQueueServer(app App) (*QueueServer, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &QueueServer{
-		MaxBodyBytes: defaultMaxBodyBytes,
-		ReadTimeout:  defaultReadTimeout,
-		MaxPending:   defaultMaxPending,
-		reg:          newRegistry(app.Functions),
-		baseCtx:      ctx,
-		cancel:       cancel,
-		jobs:         make(map[string]*localJob),
+		MaxBodyBytes:    defaultMaxBodyBytes,
+		ReadTimeout:     defaultReadTimeout,
+		MaxPending:      defaultMaxPending,
+		maxUnreadStream: defaultMaxUnreadStream,
+		reg:             newRegistry(app.Functions),
+		baseCtx:         ctx,
+		cancel:          cancel,
+		jobs:            make(map[string]*localJob),
 	}
 	r := mux.NewRouter()
 	r.HandleFunc("/runsync", s.serveRunSync).Methods(http.MethodPost)
@@ -267,6 +273,9 @@ func (s *QueueServer) remember(job *localJob) {
 	for len(s.finished) > 0 && (len(s.finished) > maxFinishedJobs || s.finishedBytes > maxFinishedBytes) {
 		if old, ok := s.jobs[s.finished[0]]; ok {
 			s.finishedBytes -= len(old.Output)
+			if old.stream != nil {
+				s.streamBytes -= old.stream.bytes // values never read
+			}
 			delete(s.jobs, s.finished[0])
 		}
 		s.finished = s.finished[1:]
@@ -317,7 +326,8 @@ func newUUID() string {
 // {"output": RESULT} to RUNPOD_WEBHOOK_POST_OUTPUT, and sends a heartbeat
 // to RUNPOD_WEBHOOK_PING every RUNPOD_PING_INTERVAL milliseconds (default
 // 10000). FLASH_QUEUE_CONCURRENCY (default 1) jobs run at a time; with
-// more than one free, jobs are taken in batches. No job it took is lost:
+// more than one free, jobs are taken in batches; a take that gets no
+// answer within 5 minutes is given up and made again. No job it took is lost:
 // SIGTERM stops the taking, not a take in flight; result posts are
 // retried with back-off (1, 2, 4, ... s, up to 5 minutes) on network
 // errors, 5xx, 408 and 429; the heartbeat runs until the last result is

@@ -240,7 +240,19 @@ func newFakeRunPod(t *testing.T, takes ...string) *fakeRunPod {
 			w.WriteHeader(http.StatusTooManyRequests)
 		case "500":
 			w.WriteHeader(http.StatusInternalServerError)
+		case "hang": // a stuck endpoint: no answer until the worker gives up
+			<-r.Context().Done()
+		case "stall": // an answer whose body stops half-way
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `{"id": "lost", "inp`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
 		default:
+			if job, ok := strings.CutPrefix(next, "slow "); ok {
+				// RunPod's long poll: the job comes after a while.
+				time.Sleep(200 * time.Millisecond)
+				next = job
+			}
 			io.WriteString(w, next)
 		}
 	}
@@ -508,6 +520,44 @@ func TestWorkerConfig(t *testing.T) {
 		if _, err := newWorker(App{}, with(kv[0], kv[1]), discardLogger()); err == nil {
 			t.Errorf("%s=%q: no error", kv[0], kv[1])
 		}
+	}
+}
+
+// TestWorkerTakeTimeout: a job take that gets no answer, or whose body
+// stops half-way, is given up after takeTimeout and taken again, while
+// a long poll that answers within it is waited for.
+func TestWorkerTakeTimeout(t *testing.T) {
+	f := newFakeRunPod(t, "hang", "stall",
+		`slow {"id": "j1", "input": {"function_name": "ProcessData", "args": [5, 3]}}`)
+	w, err := newWorker(App{Resource: Serverless{Name: "jobs"}, Functions: queueFunctions(nil)},
+		func(k string) string { return f.env()[k] }, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.takeTimeout < 2*time.Minute {
+		t.Errorf("default take timeout %v: RunPod's long poll must not be cut short", w.takeTimeout)
+	}
+	w.takeTimeout = 500 * time.Millisecond
+	w.errorDelay = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case id := <-f.done:
+		if id != "j1" {
+			t.Errorf("result of %q", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker hung on a take that never answered")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if got := f.results["j1"].body; got != `{"output":{"success":true,"result":{"sum":8}}}` {
+		t.Errorf("j1 posted %s", got)
+	}
+	if _, ok := f.results["lost"]; ok {
+		t.Error("a job whose body never arrived was run")
 	}
 }
 

@@ -177,7 +177,8 @@ func errorLine(line []byte) (string, bool) {
 // /stream/{id} (every PollInterval when there was nothing new; zero means
 // 250 ms). Once the job is done its result is read from /status/{id}: a
 // failed function is a *RemoteError, a job that did not complete a
-// *JobError. Breaking the loop, or ctx ending, cancels the job (POST
+// *JobError, as is a /stream answer that says values were dropped
+// unread. Breaking the loop, or ctx ending, cancels the job (POST
 // /cancel/{id}).
 func (c *Client) StreamJob(ctx context.Context, function string, args []any, kwargs map[string]any) iter.Seq2[json.RawMessage, error] {
 	return func(yield func(json.RawMessage, error) bool) {
@@ -216,6 +217,7 @@ func (c *Client) StreamJob(ctx context.Context, function string, args []any, kwa
 				Stream []struct {
 					Output json.RawMessage `json:"output"`
 				} `json:"stream"`
+				Dropped int `json:"dropped"`
 			}
 			if err := c.do(ctx, http.MethodPost, base+"/stream/"+id, nil, &sa); err != nil {
 				failures++
@@ -229,6 +231,13 @@ func (c *Client) StreamJob(ctx context.Context, function string, args []any, kwa
 			failures = 0
 			if sa.Status != "" {
 				st.Status = sa.Status
+			}
+			if sa.Dropped > 0 {
+				// The local test API dropped values nobody read in
+				// time: what follows would be a stream with a hole.
+				yield(nil, &JobError{ID: st.ID, Status: st.Status,
+					Err: fmt.Errorf("%d streamed values were dropped before they were read", sa.Dropped)})
+				return
 			}
 			for _, chunk := range sa.Stream {
 				if !yield(chunk.Output, nil) {

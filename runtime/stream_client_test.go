@@ -260,3 +260,33 @@ func TestStreamRunAll(t *testing.T) {
 		t.Errorf("queue stream under run --all: %d values, want 10", n)
 	}
 }
+
+// TestCallStreamJobDropped: when the local test API dropped streamed
+// values before the client read them (its bound on unread values), the
+// client's loop ends with a *JobError saying so rather than passing a
+// stream with holes for a whole one.
+func TestCallStreamJobDropped(t *testing.T) {
+	s, err := NewQueueServer(App{Resource: Serverless{Name: "jobs"}, Functions: queueStreamFunctions(nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger = discardLogger()
+	s.maxUnreadStream = 1 // every value is dropped as it comes
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := &Caller{BaseURL: srv.URL, PollInterval: 10 * time.Millisecond}
+	count := &RemoteFunc{Resource: "jobs", Name: "example.com/app/api.Count", Params: []string{"n", "pause_ms"}}
+	n := 0
+	var errs []error
+	for _, err := range CallStream[tok](context.Background(), c, count, []any{5, 0}) {
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			n++
+		}
+	}
+	var je *JobError
+	if n != 0 || len(errs) != 1 || !errors.As(errs[0], &je) || je.ID == "" || !strings.Contains(errs[0].Error(), "dropped") {
+		t.Errorf("%d values, errors %v: want one *JobError about dropped values", n, errs)
+	}
+}

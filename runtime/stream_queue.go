@@ -141,8 +141,58 @@ func (wj *workerJob) stop() {
 // localStream holds what a job of the local test API has streamed and not
 // yet been fetched by POST /stream/{id}, and cancels the job.
 type localStream struct {
-	values []json.RawMessage
-	cancel context.CancelFunc
+	values  []json.RawMessage
+	bytes   int // the size of values
+	dropped int // values dropped unread since the last /stream (keep)
+	cancel  context.CancelFunc
+}
+
+// defaultMaxUnreadStream bounds the streamed values that the local test
+// API keeps for /stream/{id}, all jobs together. A value is kept until a
+// /stream call takes it or its job is forgotten (with the finished
+// results, queue.go). When a new value would pass the bound, the job
+// with the largest backlog loses its oldest unread values first (a
+// stream nobody reads pays for itself before it costs another job
+// anything), and that job's next /stream answer counts them: "dropped":
+// n. The job's result, at /status/{id}, still holds every value.
+const defaultMaxUnreadStream = 64 << 20
+
+// keep records a value that job ls streamed, dropping the oldest unread
+// values of the largest backlogs while the total passes the bound.
+// s.mu is held.
+func (s *QueueServer) keep(ls *localStream, v json.RawMessage) {
+	ls.values = append(ls.values, append(json.RawMessage(nil), v...))
+	ls.bytes += len(v)
+	s.streamBytes += len(v)
+	limit := s.maxUnreadStream
+	if limit <= 0 {
+		limit = defaultMaxUnreadStream
+	}
+	for s.streamBytes > limit {
+		victim := ls
+		if 2*ls.bytes <= s.streamBytes { // else ls holds most of it: no other job can hold more
+			for _, job := range s.jobs {
+				if job.stream != nil && job.stream.bytes > victim.bytes {
+					victim = job.stream
+				}
+			}
+		}
+		n := len(victim.values[0])
+		victim.values[0] = nil
+		victim.values = victim.values[1:]
+		victim.bytes -= n
+		victim.dropped++
+		s.streamBytes -= n
+	}
+}
+
+// take returns and forgets the values a /stream call takes, and how many
+// were dropped before it. s.mu is held.
+func (s *QueueServer) take(ls *localStream) (values []json.RawMessage, dropped int) {
+	values, dropped = ls.values, ls.dropped
+	s.streamBytes -= ls.bytes
+	ls.values, ls.bytes, ls.dropped = nil, 0, 0
+	return values, dropped
 }
 
 // jobContext returns the context of a /run job: streamed values are kept
@@ -157,7 +207,7 @@ func (s *QueueServer) jobContext(job *localJob) (context.Context, context.Cancel
 	return withJobHooks(ctx, &jobHooks{
 		value: func(v json.RawMessage) {
 			s.mu.Lock()
-			ls.values = append(ls.values, append(json.RawMessage(nil), v...))
+			s.keep(ls, v)
 			s.mu.Unlock()
 		},
 		progress: func(v json.RawMessage) {
@@ -177,20 +227,21 @@ type streamChunk struct {
 
 // serveJobStream answers GET|POST /stream/{id}: {"id", "status", "stream":
 // [{"output": v}, ...]} with the values the job produced since the last
-// call, as RunPod's /stream does, so that a poller sees each value once.
-// Once status is COMPLETED and the stream is empty, the job's result is at
-// /status/{id}.
+// call, as RunPod's /stream does, so that a poller sees each value once,
+// and "dropped": n when the bound on unread values (keep) dropped some
+// since. Once status is COMPLETED and the stream is empty, the job's
+// result is at /status/{id}.
 func (s *QueueServer) serveJobStream(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	s.mu.Lock()
 	job, ok := s.jobs[id]
 	var status string
 	var values []json.RawMessage
+	var dropped int
 	if ok {
 		status = job.Status
 		if job.stream != nil {
-			values = job.stream.values
-			job.stream.values = nil
+			values, dropped = s.take(job.stream)
 		}
 	}
 	s.mu.Unlock()
@@ -203,10 +254,11 @@ func (s *QueueServer) serveJobStream(w http.ResponseWriter, r *http.Request) {
 		chunks[i].Output = v
 	}
 	writeJSON(w, http.StatusOK, struct {
-		ID     string        `json:"id"`
-		Status string        `json:"status"`
-		Stream []streamChunk `json:"stream"`
-	}{id, status, chunks})
+		ID      string        `json:"id"`
+		Status  string        `json:"status"`
+		Stream  []streamChunk `json:"stream"`
+		Dropped int           `json:"dropped,omitempty"`
+	}{id, status, chunks, dropped})
 }
 
 // serveCancel answers POST /cancel/{id}: the job's context is cancelled

@@ -358,6 +358,101 @@ func TestLocalStream(t *testing.T) {
 	}
 }
 
+// TestLocalStreamBound: the values no /stream reader has taken are
+// bounded for all jobs together; beyond the bound the job with the
+// largest backlog loses its oldest values, and its next /stream answer
+// counts them. A job's result still holds every value, and values read
+// or forgotten no longer count.
+func TestLocalStreamBound(t *testing.T) {
+	s, err := NewQueueServer(App{Resource: Serverless{Name: "jobs"}, Functions: queueStreamFunctions(nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Logger = discardLogger()
+	s.maxUnreadStream = 200
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	base := srv.URL
+	run := func(n int) string {
+		id := decodeJob(t, send(t, "POST", base+"/run", fmt.Sprintf(`{"input": {"function_name": "Count", "kwargs": {"n": %d, "pause_ms": 0}}}`, n))).ID
+		waitFor(t, func() bool { return decodeJob(t, send(t, "GET", base+"/status/"+id, "")).Status == "COMPLETED" })
+		return id
+	}
+	type boundAnswer struct {
+		streamAnswer
+		Dropped *int `json:"dropped"`
+	}
+	stream := func(id string) (values []string, dropped int) {
+		a := send(t, "POST", base+"/stream/"+id, "")
+		var sa boundAnswer
+		if err := json.Unmarshal([]byte(a.body), &sa); err != nil || a.status != 200 {
+			t.Fatalf("/stream: %d %s (%v)", a.status, a.body, err)
+		}
+		for _, c := range sa.Stream {
+			values = append(values, string(c.Output))
+		}
+		if sa.Dropped != nil {
+			if *sa.Dropped <= 0 {
+				t.Errorf("dropped %d: the key is there only when values were dropped", *sa.Dropped)
+			}
+			dropped = *sa.Dropped
+		}
+		return values, dropped
+	}
+
+	big, small := run(40), run(3)
+	j := decodeJob(t, send(t, "GET", base+"/status/"+big, ""))
+	if n := strings.Count(string(j.Output.Result), `"i":`); n != 40 {
+		t.Errorf("the result holds %d values, want 40", n)
+	}
+	got, dropped := stream(big)
+	size := 0
+	for i, v := range got {
+		size += len(v)
+		if want := fmt.Sprintf(`{"i":%d,"text":"t%d"}`, 40-len(got)+i, 40-len(got)+i); v != want {
+			t.Errorf("kept value %d is %s, want %s: the newest values are kept, in order", i, v, want)
+		}
+	}
+	if len(got) == 0 || len(got)+dropped != 40 {
+		t.Errorf("kept %d values and dropped %d, want 40 in all", len(got), dropped)
+	}
+	if smallGot, smallDropped := stream(small); len(smallGot) != 3 || smallDropped != 0 {
+		t.Errorf("the job with the smaller backlog kept %d values, dropped %d", len(smallGot), smallDropped)
+	}
+	if size+3*len(`{"i":0,"text":"t0"}`) > 200 {
+		t.Errorf("%d bytes of values kept unread, over the bound of 200", size)
+	}
+	if again, d := stream(big); len(again) != 0 || d != 0 {
+		t.Errorf("second /stream: %d values, %d dropped", len(again), d)
+	}
+	s.mu.Lock()
+	if s.streamBytes != 0 {
+		t.Errorf("%d bytes still counted after every value was read", s.streamBytes)
+	}
+	s.mu.Unlock()
+
+	// A job forgotten with values unread gives their bytes back.
+	unread := run(3)
+	s.mu.Lock()
+	kept := s.streamBytes
+	s.pending += maxFinishedJobs
+	s.mu.Unlock()
+	if kept == 0 {
+		t.Fatal("no unread value counted")
+	}
+	for i := range maxFinishedJobs {
+		s.remember(&localJob{ID: fmt.Sprintf("filler-%d", i), Status: statusCompleted, Output: json.RawMessage(`{}`)})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.jobs[unread]; ok {
+		t.Fatal("the oldest finished job was not forgotten")
+	}
+	if s.streamBytes != 0 {
+		t.Errorf("%d bytes still counted after the job was forgotten", s.streamBytes)
+	}
+}
+
 // TestLocalProgress: while a job runs, GET /status/{id} shows IN_PROGRESS
 // with its latest progress report as output.
 func TestLocalProgress(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,8 +42,11 @@ type worker struct {
 	// Pauses, fields so that tests can shorten them.
 	backoff    time.Duration // after 429 Too Many Requests
 	errorDelay time.Duration // after a failed or unreadable job take
-	retryDelay time.Duration // the first pause between attempts to post a result; it doubles
-	postFor    time.Duration // how long a result post is retried
+	// takeTimeout bounds the wait for a job take's answer, and then as
+	// long again for its body (see defaultTakeTimeout).
+	takeTimeout time.Duration
+	retryDelay  time.Duration // the first pause between attempts to post a result; it doubles
+	postFor     time.Duration // how long a result post is retried
 
 	mu         sync.Mutex
 	inProgress []string // ids of the jobs running now
@@ -70,6 +74,7 @@ func newWorker(app App, getenv func(string) string, logger *slog.Logger) (*worke
 		shutdownTimeout: defaultShutdownTimeout,
 		backoff:         5 * time.Second,
 		errorDelay:      time.Second,
+		takeTimeout:     defaultTakeTimeout,
 		retryDelay:      time.Second,
 		postFor:         5 * time.Minute,
 	}
@@ -111,6 +116,15 @@ type job struct {
 	ID    string          `json:"id"`
 	Input json.RawMessage `json:"input"`
 }
+
+// defaultTakeTimeout is how long a job take may go unanswered, and then
+// how long its body may take to arrive. RunPod holds a take open while
+// it has no job for the worker (a long poll), for far less than this;
+// runpod-python's client gives the whole request 300 s. A take without
+// an answer after it is a stuck connection: it is given up (the platform
+// has handed out no job on it that the worker could have read) and the
+// worker takes again.
+const defaultTakeTimeout = 5 * time.Minute
 
 // postAttemptTimeout bounds one attempt to post a result.
 const postAttemptTimeout = time.Minute
@@ -257,6 +271,13 @@ func (w *worker) take(ctx context.Context, n int) ([]*job, error) {
 	} else {
 		u = addQuery(u, "job_in_progress=0")
 	}
+	// A stuck endpoint must not hold the worker: the answer gets
+	// takeTimeout, and its body as long again.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(w.takeTimeout, func() { timedOut.Store(true); cancel() })
+	defer timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("job take: %w", err)
@@ -265,9 +286,15 @@ func (w *worker) take(ctx context.Context, n int) ([]*job, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
 	if err != nil {
+		if timedOut.Load() {
+			return nil, fmt.Errorf("job take: no answer within %v", w.takeTimeout)
+		}
 		return nil, fmt.Errorf("job take: %w", err)
 	}
 	defer drainAndClose(resp.Body)
+	if timer.Stop() {
+		timer.Reset(w.takeTimeout)
+	}
 	switch {
 	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusBadRequest:
 		return nil, nil
@@ -278,6 +305,9 @@ func (w *worker) take(ctx context.Context, n int) ([]*job, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
+		if timedOut.Load() {
+			return nil, fmt.Errorf("job take: the job did not arrive within %v", w.takeTimeout)
+		}
 		return nil, fmt.Errorf("job take: reading the job: %w", err)
 	}
 	jobs, bad := parseJobs(body)
