@@ -236,7 +236,9 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 		}
 	}
 
-	m.listing = raw
+	if m.cfg.Batch {
+		m.listing = raw // only a batch client keys a cache by it
+	}
 	m.meta = meta
 	m.loadErrs = slices.Compact(loadErrs)
 	m.owner = make(map[string]string)

@@ -179,9 +179,9 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 }
 
 // Metadata loads the package metadata unless it is loaded, and returns
-// the go command's listing it came from and the names of the module's
-// source files, sorted: what a cache of findings is keyed by. A later
-// Analyze with the same overlays does not load again.
+// the go command's listing it came from (in batch mode; nil otherwise) and
+// the names of the module's source files, sorted: what a cache of findings
+// is keyed by. A later Analyze with the same overlays does not load again.
 func (m *Module) Metadata(ctx context.Context, overlays map[string][]byte) (listing []byte, files []string, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
