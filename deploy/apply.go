@@ -336,11 +336,7 @@ func (a *applier) healthy(ctx context.Context, typ, u string) (bool, string) {
 	if a.sendKey(u) {
 		req.Header.Set("Authorization", "Bearer "+a.opts.APIKey)
 	}
-	hc := a.opts.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := runpod.KeyOnHostOnly(a.opts.HTTP).Do(req)
 	if err != nil {
 		return false, "GET " + u + ": " + err.Error()
 	}

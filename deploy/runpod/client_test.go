@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,5 +166,49 @@ func TestCreateDroppedAnswerNoDuplicate(t *testing.T) {
 	}
 	if fake.Creates() != 2 {
 		t.Errorf("creates = %d, want 2", fake.Creates())
+	}
+}
+
+// TestKeyStaysOnTheAPIHost: an API answer that redirects to another host
+// (another port of loopback included) is followed without the key (SPEC
+// 14); a redirect within the API's host keeps it.
+func TestKeyStaysOnTheAPIHost(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]string{} // path → Authorization
+	)
+	record := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Host+r.URL.Path] = r.Header.Get("Authorization")
+		mu.Unlock()
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"endpoints": []}`))
+	}))
+	defer other.Close()
+	var api *httptest.Server
+	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		switch r.URL.Path {
+		case "/v2/serverless":
+			http.Redirect(w, r, api.URL+"/v2/moved", http.StatusFound)
+		case "/v2/moved":
+			http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+		}
+	}))
+	defer api.Close()
+	c := &runpod.Client{BaseURL: api.URL + "/v2", APIKey: "key-1", HTTP: fakerunpod.LoopbackClient()}
+	if _, err := c.ListEndpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	apiHost, otherHost := strings.TrimPrefix(api.URL, "http://"), strings.TrimPrefix(other.URL, "http://")
+	mu.Lock()
+	defer mu.Unlock()
+	for path, want := range map[string]string{apiHost + "/v2/serverless": "Bearer key-1", apiHost + "/v2/moved": "Bearer key-1", otherHost + "/elsewhere": ""} {
+		if got, ok := seen[path]; !ok || got != want {
+			t.Errorf("%s: Authorization %q (requested: %v), want %q", path, got, ok, want)
+		}
 	}
 }

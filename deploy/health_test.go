@@ -1,0 +1,52 @@
+package deploy
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/flash-lsp/flash-lsp/deploy/runpod"
+	"github.com/flash-lsp/flash-lsp/internal/fakerunpod"
+)
+
+// TestHealthKeyStaysOnHost: the health wait sends the key to the host of
+// the configured API base URL, and a redirect from there to another host
+// (another loopback port) loses it (SPEC 14).
+func TestHealthKeyStaysOnHost(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]string{}
+	)
+	record := func(r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Get("Authorization")
+		mu.Unlock()
+	}
+	worker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		w.Write([]byte(`{"status":"healthy"}`))
+	}))
+	defer worker.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		http.Redirect(w, r, worker.URL+"/worker/ping", http.StatusTemporaryRedirect)
+	}))
+	defer api.Close()
+	a := &applier{opts: Options{APIKey: "key-1", HTTP: fakerunpod.LoopbackClient(),
+		Client: &runpod.Client{BaseURL: api.URL + "/v2", APIKey: "key-1"}}}
+	ok, why := a.healthy(context.Background(), runpod.TypeLoadBalancer, api.URL+"/ep/x/ping")
+	if !ok {
+		t.Fatalf("not healthy: %s", why)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := seen["/ep/x/ping"]; got != "Bearer key-1" {
+		t.Errorf("health URL on the API's host: Authorization %q, want the key", got)
+	}
+	if got, ok := seen["/worker/ping"]; !ok || strings.Contains(got, "key-1") {
+		t.Errorf("redirect target on another port: Authorization %q (requested: %v), want none", got, ok)
+	}
+}
