@@ -271,11 +271,9 @@ func runUndeploy(args []string, stdout, stderr io.Writer) int {
 	for _, n := range targets {
 		fmt.Fprintf(stdout, "delete %s\n", n)
 	}
-	if !*yes {
-		if !isTerminal(os.Stdin) {
-			fmt.Fprintln(stderr, "flash-lsp undeploy: pass --yes to delete without a terminal to confirm on")
-			return 2
-		}
+	// undeploy is itself the request to delete: like deploy, it asks only
+	// on a terminal, unless --yes.
+	if !*yes && isTerminal(os.Stdin) {
 		fmt.Fprint(stderr, "Delete these endpoints? [y/N] ")
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
