@@ -62,6 +62,7 @@ func TestRunServesLive(t *testing.T) {
 		t.Errorf("run stderr lacks the serving line:\n%s", stderr)
 	}
 	h.expect(t, "GET", "/items/3", "", 200, `{"id":"3","name":"Gizmo"}`)
+	h.expect(t, "GET", "/openapi.json", "", 200, string(mustRead(t, filepath.Join(mod, ".flash", "openapi", "test-api.json"))))
 	h.expect(t, "POST", "/execute", `{"function_name":"GetItem","args":["2"],"kwargs":{"verbose":true}}`, 200,
 		`{"success":true,"result":{"name":"Gadget","description":"A useful gadget."}}`)
 
