@@ -64,9 +64,11 @@ func Statuses(rs []*Resource, st *State) []Status {
 }
 
 func statusOf(name string, prev *ResourceState) Status {
+	// A load balancer's base URL; a queue's is the one its routes hang off
+	// (https://api.runpod.ai/v2/<id>), which the API gives only with a route.
 	u := prev.RequestURLs.Base
 	if u == "" {
-		u = prev.RequestURLs.RunSync
+		u = strings.TrimSuffix(prev.RequestURLs.RunSync, "/runsync")
 	}
 	return Status{Name: name, EndpointID: prev.EndpointID, URL: u, ImageDigest: prev.ImageDigest, ConfigHash: prev.ConfigHash,
 		Changes: []string{}}

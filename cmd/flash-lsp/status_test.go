@@ -38,7 +38,8 @@ func TestStatusJSON(t *testing.T) {
 			ImageDigest: "sha256:aaaa", ConfigHash: api.ConfigHash, Config: map[string]any{"name": "test-api"},
 			RequestURLs: runpod.RequestURLs{Base: "https://ep-api.api.runpod.ai", Health: "https://ep-api.api.runpod.ai/ping"}},
 		"jobs": {EndpointID: "ep-jobs", Name: "jobs", Type: "QUEUE", ResourceType: jobs.ResourceType,
-			ImageDigest: "sha256:bbbb", ConfigHash: "old", Config: map[string]any{"name": "jobs", "workersMax": 1, "scalerType": "QUEUE_DELAY", "scalerValue": 4, "env": map[string]any{"LOG_LEVEL": "info"}}},
+			ImageDigest: "sha256:bbbb", ConfigHash: "old", Config: map[string]any{"name": "jobs", "workersMax": 1, "scalerType": "QUEUE_DELAY", "scalerValue": 4, "env": map[string]any{"LOG_LEVEL": "info"}},
+			RequestURLs: runpod.RequestURLs{RunSync: "https://api.runpod.ai/v2/ep-jobs/runsync", Health: "https://api.runpod.ai/v2/ep-jobs/health"}},
 		"gone": {EndpointID: "ep-gone", Name: "gone", Type: "QUEUE", ResourceType: "ServerlessEndpoint", ConfigHash: "x"},
 	}}
 	data, err := st.Marshal()
@@ -84,6 +85,11 @@ func TestStatusJSON(t *testing.T) {
 		if s["drifted"] != c.drifted || s["endpoint_id"] != c.id || string(changes) != c.changes {
 			t.Errorf("%s: %v; want drifted %v, endpoint_id %q, changes %s", c.name, s, c.drifted, c.id, c.changes)
 		}
+	}
+	// A queue's URL is the base its routes hang off, as runtime.QueueURL
+	// builds it.
+	if u := byName["jobs"]["url"]; u != "https://api.runpod.ai/v2/ep-jobs" {
+		t.Errorf("jobs: url %v, want the queue's base URL", u)
 	}
 	api0 := byName["test-api"]
 	if api0["url"] != "https://ep-api.api.runpod.ai" || api0["image_digest"] != "sha256:aaaa" || api0["config_hash"] != api.ConfigHash {
