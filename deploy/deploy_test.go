@@ -222,3 +222,22 @@ func TestCreateRequestEveryField(t *testing.T) {
 		t.Errorf("the fake RunPod rejects the request: %v", err)
 	}
 }
+
+// TestUpdateOmitsIdleTimeoutWhereRunPodRefusesIt: an IdleTimeout removed
+// from a queue resource that scales on REQUEST_COUNT is not reset to the
+// API's default, which RunPod refuses for that combination; elsewhere it
+// is.
+func TestUpdateOmitsIdleTimeoutWhereRunPodRefusesIt(t *testing.T) {
+	m := &codegen.Manifest{Resources: map[string]*codegen.ManifestResource{
+		"rc": {ResourceType: "CpuServerlessEndpoint", ConfigHash: "h",
+			Config: map[string]any{"name": "rc", "scalerType": "REQUEST_COUNT", "scalerValue": int64(2)}},
+		"qd": {ResourceType: "CpuServerlessEndpoint", ConfigHash: "h", Config: map[string]any{"name": "qd"}},
+	}}
+	for _, r := range Resources(m) {
+		got, _ := json.Marshal(r.Update([]string{"idleTimeout"}))
+		want := map[string]string{"rc": `{}`, "qd": `{"workers":{"idleTimeout":10}}`}[r.Name]
+		if string(got) != want {
+			t.Errorf("%s: update = %s, want %s", r.Name, got, want)
+		}
+	}
+}
