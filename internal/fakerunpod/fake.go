@@ -718,16 +718,33 @@ func (s *Server) worker(ep *endpoint) *Worker {
 	return ep.worker
 }
 
+// portWired reports whether a load balancer's env sets PORT and
+// PORT_HEALTH and its ports expose PORT/http: RunPod's edge routes to its
+// workers only then (otherwise they stay "running, not ready").
+func portWired(data map[string]any) bool {
+	env, _ := data["env"].(map[string]any)
+	port, _ := env["PORT"].(string)
+	health, _ := env["PORT_HEALTH"].(string)
+	if port == "" || health == "" {
+		return false
+	}
+	ports, _ := data["ports"].([]any)
+	return slices.Contains(ports, any(port+"/http"))
+}
+
 // serveEndpoint is the endpoint edge: load-balancer traffic is proxied to
-// the worker (204 on /ping while there is none yet), queue health is
-// answered from the worker's state.
+// the worker (204 on /ping while there is none yet, or while the endpoint
+// does not expose its port), queue health is answered from the worker's
+// state.
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string) {
 	id, sub, _ := strings.Cut(rest, "/")
 	s.mu.Lock()
 	ep := s.endpoints[id]
 	var typ string
+	routed := true
 	if ep != nil {
 		typ, _ = ep.data["type"].(string)
+		routed = typ != "LOAD_BALANCER" || portWired(ep.data)
 	}
 	s.mu.Unlock()
 	if ep == nil {
@@ -755,7 +772,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		reply(w, http.StatusOK, h)
 		return
 	}
-	if wk == nil || !wk.Ready() {
+	if wk == nil || !wk.Ready() || !routed {
 		if sub == "ping" && (wk == nil || wk.Failed() == nil) {
 			w.WriteHeader(http.StatusNoContent) // initializing
 			return
