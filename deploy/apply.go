@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,6 +79,23 @@ func (a *applier) save(name, step string) error {
 }
 
 func (a *applier) run(ctx context.Context, plan *Plan) error {
+	// 0. The key never goes into an endpoint's env in clear text: an Env
+	// literal holding it stops the deploy before anything happens.
+	if a.opts.APIKey != "" {
+		for _, s := range plan.Steps {
+			if s.Resource == nil || s.Action == Unchanged {
+				continue
+			}
+			env := s.Resource.UserEnv()
+			for _, k := range slices.Sorted(maps.Keys(env)) {
+				if env[k] == a.opts.APIKey {
+					return &StepError{s.Name, "check env", fmt.Errorf("the Env entry %s holds the RunPod API key in clear text; "+
+						"store it as a RunPod secret and name it with --api-key-secret", k)}
+				}
+			}
+		}
+	}
+
 	// 1. Images: only those the plan deploys; an unchanged digest pushes
 	// nothing.
 	pushed, checked := 0, 0

@@ -50,3 +50,25 @@ func TestHealthKeyStaysOnHost(t *testing.T) {
 		t.Errorf("redirect target on another port: Authorization %q (requested: %v), want none", got, ok)
 	}
 }
+
+// TestApplyRefusesTheKeyInClearText: an Env literal holding the API key
+// itself would put it in an endpoint's env in clear text (SPEC 17): Apply
+// refuses before any image is pushed or any API call is made, naming the
+// resource and the variable but not the key.
+func TestApplyRefusesTheKeyInClearText(t *testing.T) {
+	fake := fakerunpod.Start(t, "rpa_secret")
+	m := manifest()
+	m.Resources["jobs"].Config["env"] = map[string]string{"TOKEN": "rpa_secret"}
+	rs := Resources(m)
+	st := &State{Version: StateVersion, Resources: map[string]*ResourceState{}}
+	plan := MakePlan(PlanInput{Resources: rs, State: st})
+	err := Apply(context.Background(), plan, map[string]*Built{}, st, Options{Root: t.TempDir(), APIKey: "rpa_secret",
+		Client: &runpod.Client{BaseURL: fake.URL, APIKey: "rpa_secret", HTTP: fakerunpod.LoopbackClient()}})
+	if err == nil || !strings.Contains(err.Error(), "resource jobs") || !strings.Contains(err.Error(), "TOKEN") ||
+		strings.Contains(err.Error(), "rpa_secret") {
+		t.Fatalf("err = %v, want a refusal naming jobs and TOKEN, without the key", err)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("%d API calls", n)
+	}
+}
