@@ -272,6 +272,15 @@ func (a *applier) update(ctx context.Context, s *Step, w Wiring) error {
 	next := *cur
 	if !u.Empty() {
 		ep, err := a.opts.Client.UpdateEndpoint(ctx, cur.EndpointID, u)
+		if runpod.NotFound(err) {
+			// Deleted behind the state's back: the state stops claiming
+			// it, so that the next deploy creates it again.
+			delete(a.st.Resources, s.Name)
+			if serr := a.save(s.Name, "update endpoint "+cur.EndpointID); serr != nil {
+				return serr
+			}
+			return &StepError{s.Name, "update endpoint " + cur.EndpointID, fmt.Errorf("%w; it is gone from RunPod: deploy again to create it", err)}
+		}
 		if err != nil {
 			return &StepError{s.Name, "update endpoint " + cur.EndpointID, err}
 		}

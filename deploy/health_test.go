@@ -72,3 +72,32 @@ func TestApplyRefusesTheKeyInClearText(t *testing.T) {
 		t.Errorf("%d API calls", n)
 	}
 }
+
+// TestUpdateOfAVanishedEndpoint: an endpoint deleted behind the state's
+// back answers 404 to its update; the deploy stops naming the resource and
+// the step, the state no longer claims the endpoint (SPEC 17: it describes
+// exactly what exists), and the next plan creates it again.
+func TestUpdateOfAVanishedEndpoint(t *testing.T) {
+	fake := fakerunpod.Start(t, "k")
+	root := t.TempDir()
+	st := deployed(t) // endpoints a1 and j1, which the fake never had
+	if err := WriteState(root, st); err != nil {
+		t.Fatal(err)
+	}
+	m := manifest()
+	m.Resources["api"].Config["workersMax"] = int64(5)
+	m.Resources["api"].ConfigHash = "h-api-2"
+	plan := MakePlan(PlanInput{Resources: Resources(m), State: st})
+	err := Apply(context.Background(), plan, map[string]*Built{}, st, Options{Root: root, APIKey: "k",
+		Client: &runpod.Client{BaseURL: fake.URL, APIKey: "k", HTTP: fakerunpod.LoopbackClient()}})
+	if err == nil || !strings.Contains(err.Error(), "resource api: update endpoint a1") {
+		t.Fatalf("err = %v, want the failed update of api named", err)
+	}
+	back, rerr := ReadState(root)
+	if rerr != nil || back.Resources["api"] != nil || back.Resources["jobs"] == nil {
+		t.Fatalf("state after the 404: %+v, %v; want api gone and jobs kept", back, rerr)
+	}
+	if got := MakePlan(PlanInput{Resources: Resources(m), State: back}).Text(); !strings.Contains(got, "create api\n") {
+		t.Errorf("next plan:\n%s\nwant api created again", got)
+	}
+}
