@@ -30,12 +30,13 @@ func TestUndeployWithoutTerminal(t *testing.T) {
 		}
 		return ep.ID
 	}
-	jobs, other, foreign := create("jobs"), create("other"), create("not-ours")
+	jobs, other, foreign, spaced := create("jobs"), create("other"), create("not-ours"), create("my api")
 
 	mod := cgCopyModule(t, "quickstart")
 	st := &deploy.State{Version: deploy.StateVersion, Resources: map[string]*deploy.ResourceState{
-		"jobs":  {EndpointID: jobs, Name: "jobs", Type: runpod.TypeQueue, ResourceType: "LiveServerless"},
-		"other": {EndpointID: other, Name: "other", Type: runpod.TypeQueue, ResourceType: "ServerlessEndpoint"},
+		"jobs":   {EndpointID: jobs, Name: "jobs", Type: runpod.TypeQueue, ResourceType: "LiveServerless"},
+		"other":  {EndpointID: other, Name: "other", Type: runpod.TypeQueue, ResourceType: "ServerlessEndpoint"},
+		"my api": {EndpointID: spaced, Name: "my api", Type: runpod.TypeQueue, ResourceType: "ServerlessEndpoint"},
 	}}
 	data, err := st.Marshal()
 	if err != nil {
@@ -56,6 +57,13 @@ func TestUndeployWithoutTerminal(t *testing.T) {
 	got, err := deploy.ReadState(mod)
 	if err != nil || got.Resources["jobs"] != nil || got.Resources["other"] == nil {
 		t.Fatalf("state after undeploy jobs: %v, %v", got, err)
+	}
+
+	// A resource is named as run names it too: by its directory name.
+	r = cgRun(t, mod, env, "undeploy", "my_api")
+	mustCode(t, r, 0, "undeploy my_api")
+	if fake.Endpoints()[spaced] != nil {
+		t.Fatalf("undeploy my_api left the endpoint of \"my api\"\n%s", r.stderr)
 	}
 
 	r = cgRun(t, mod, env, "undeploy", "--all")
