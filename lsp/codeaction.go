@@ -13,9 +13,9 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/codegen"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 const (
@@ -101,7 +101,7 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 // that text). When the client takes them, the edits are documentChanges
 // carrying the version of each open document analysed, so that the
 // client refuses them once the buffer moved on; otherwise changes.
-func (s *Server) workspaceEdit(snap *cache.Snapshot, fix finding.Fix) *protocol.WorkspaceEdit {
+func (s *Server) workspaceEdit(snap *engine.Snapshot, fix finding.Fix) *protocol.WorkspaceEdit {
 	changes := map[protocol.DocumentURI][]protocol.TextEdit{}
 	var order []protocol.DocumentURI
 	versions := map[protocol.DocumentURI]*int32{}
@@ -191,7 +191,7 @@ func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 // buffers included (the diagnostics the user sees are theirs), and names
 // the unsaved files in its message, since the generated code compiles
 // against the files on disk.
-func (s *Server) generate(ctx context.Context, mod *cache.Module) (string, error) {
+func (s *Server) generate(ctx context.Context, mod *engine.Module) (string, error) {
 	overlays, _ := s.overlays(mod)
 	l, err := codegen.LoadOverlay(ctx, mod.Dir, codegen.DefaultTarget, overlays)
 	if err != nil {

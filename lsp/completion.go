@@ -10,8 +10,8 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/directive"
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 // completion completes inside a //flash:remote directive: resource
@@ -104,7 +104,7 @@ type resourceCandidate struct{ label, detail string }
 // resourcesInScope lists the resource variables a directive in filename
 // may name: the package's own, then pkg.Var for each imported workspace
 // package's exported resources.
-func resourcesInScope(snap *cache.Snapshot, filename string) []resourceCandidate {
+func resourcesInScope(snap *engine.Snapshot, filename string) []resourceCandidate {
 	if snap == nil {
 		return nil
 	}

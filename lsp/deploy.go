@@ -12,14 +12,14 @@ import (
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/deploy"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 // deployPlanCommand returns the deploy plan of the module holding the
 // argument's URI, as `flash-lsp deploy --plan` prints it, computed from
-// .flash/deploy.json and the code in the editor without any network call
-// and without building: a change of a function body (a new image) shows
-// only in deploy --plan, which builds the images.
+// .flash/deploy.json and the code in the editor, loaded for the target
+// platform as `generate` loads it, without any network call and without
+// building: a change of a function body (a new image) shows only in deploy
+// --plan, which builds the images.
 const deployPlanCommand = "flash.deployPlan"
 
 func (s *Server) deployPlan(ctx context.Context, args []json.RawMessage) (any, error) {
@@ -38,25 +38,25 @@ func (s *Server) deployPlan(ctx context.Context, args []json.RawMessage) (any, e
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%s: no go.mod above %s", deployPlanCommand, path)
 	}
 	release(ctx)
-	snap := ms.scheduleAndWait(ctx, snapshotWait*10)
-	if snap == nil {
-		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, "the module "+ms.mod.Dir+" could not be analysed")
+	overlays, _ := s.overlays(ms.mod)
+	l, err := codegen.LoadOverlay(ctx, ms.mod.Dir, codegen.DefaultTarget, overlays)
+	if err != nil {
+		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, "the module "+ms.mod.Dir+" could not be analysed: "+err.Error())
 	}
-	text, err := planText(snap)
+	text, err := planText(l)
 	if err != nil {
 		return nil, jsonrpc2.NewError(jsonrpc2.InternalError, err.Error())
 	}
 	return text, nil
 }
 
-// planText computes the plan of a snapshot's module.
-func planText(snap *cache.Snapshot) (string, error) {
-	p := codegen.FromModels(snap.Module.Dir, snap.Path, snap.Models)
-	res, err := codegen.Generate(p, codegen.Options{NoClient: true})
+// planText computes the plan of a loaded module.
+func planText(l *codegen.Loaded) (string, error) {
+	res, err := codegen.Generate(l.Project, codegen.Options{NoClient: true})
 	if err != nil {
 		return "", fmt.Errorf("computing the manifest: %w", err)
 	}
-	st, err := deploy.ReadState(snap.Module.Dir)
+	st, err := deploy.ReadState(l.Project.Root)
 	if err != nil {
 		return "", err
 	}

@@ -6,14 +6,14 @@ import (
 
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 // overlays copies the open buffers of mod's files, with their versions.
-func (s *Server) overlays(mod *cache.Module) (map[string][]byte, map[string]int32) {
+func (s *Server) overlays(mod *engine.Module) (map[string][]byte, map[string]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	overlays := make(map[string][]byte)
@@ -48,7 +48,7 @@ func (s *Server) deepestModuleDir(name string) string {
 // package), and every file that had diagnostics and has none now. Files of
 // open buffers whose version moved on are skipped: a newer run publishes
 // them.
-func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, first []string) {
+func (ms *moduleState) publish(snap *engine.Snapshot, versions map[string]int32, first []string) {
 	s := ms.s
 	want := map[string]bool{}
 	for _, path := range snap.Checked {
@@ -134,7 +134,7 @@ func (ms *moduleState) publish(snap *cache.Snapshot, versions map[string]int32, 
 // publishEarly sends the diagnostics of the open buffers from a partial
 // snapshot, before the whole-module rules have run: on the first run of a
 // large module the editor need not wait for every package (see earlyDelay).
-func (ms *moduleState) publishEarly(part *cache.Snapshot, versions map[string]int32, first []string) {
+func (ms *moduleState) publishEarly(part *engine.Snapshot, versions map[string]int32, first []string) {
 	s := ms.s
 	for name, v := range versions {
 		if part.PackageOf(name) == nil {
@@ -163,7 +163,7 @@ func (ms *moduleState) publishEarly(part *cache.Snapshot, versions map[string]in
 
 // diagnostics converts the findings of one file. It never returns nil: an
 // empty list clears the file's diagnostics.
-func (s *Server) diagnostics(snap *cache.Snapshot, name string) []protocol.Diagnostic {
+func (s *Server) diagnostics(snap *engine.Snapshot, name string) []protocol.Diagnostic {
 	out := []protocol.Diagnostic{}
 	findings := snap.Findings[name]
 	if len(findings) == 0 {
@@ -180,7 +180,7 @@ func (s *Server) diagnostics(snap *cache.Snapshot, name string) []protocol.Diagn
 }
 
 // diagnostic converts one finding, positioned with m (its file's mapper).
-func (s *Server) diagnostic(snap *cache.Snapshot, m *mapper, f finding.Finding) protocol.Diagnostic {
+func (s *Server) diagnostic(snap *engine.Snapshot, m *mapper, f finding.Finding) protocol.Diagnostic {
 	d := protocol.Diagnostic{
 		Range:    m.rng(f.Start, f.End),
 		Severity: protocol.DiagnosticSeverityError,
@@ -211,7 +211,7 @@ func (s *Server) diagnostic(snap *cache.Snapshot, m *mapper, f finding.Finding) 
 }
 
 // mapperFor returns a mapper for the analysed content of name.
-func (s *Server) mapperFor(snap *cache.Snapshot, name string) *mapper {
+func (s *Server) mapperFor(snap *engine.Snapshot, name string) *mapper {
 	f := snap.Files[name]
 	if f == nil {
 		return nil

@@ -12,8 +12,8 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/flash-lsp/flash-lsp/analysis/directive"
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 // docContext is what a request about one position of a file sees.
@@ -24,7 +24,7 @@ type docContext struct {
 	m        *mapper // of text
 	off      int     // the position, as a byte offset into text
 	ms       *moduleState
-	snap     *cache.Snapshot // nil when the module never loaded
+	snap     *engine.Snapshot // nil when the module never loaded
 }
 
 // snapshotWait bounds how long a request waits for the analysis of the
@@ -100,7 +100,7 @@ func (da *directiveAt) fieldAt(off int) *directive.Field {
 
 // functionAt returns the remote function whose directive is on the given
 // 1-based line of filename, from the snapshot's joined models.
-func functionAt(snap *cache.Snapshot, filename string, line int) *model.Function {
+func functionAt(snap *engine.Snapshot, filename string, line int) *model.Function {
 	if snap == nil {
 		return nil
 	}
@@ -141,7 +141,7 @@ func funcNameAfter(m *mapper, off int) string {
 
 // resolveResource finds the resource a directive's resource field names,
 // as seen from filename, with the model's resolver.
-func resolveResource(snap *cache.Snapshot, filename, ref string) *model.Resource {
+func resolveResource(snap *engine.Snapshot, filename, ref string) *model.Resource {
 	if snap == nil {
 		return nil
 	}
@@ -154,7 +154,7 @@ func resolveResource(snap *cache.Snapshot, filename, ref string) *model.Resource
 
 // importedAs returns the path of the package filename imports under name
 // (model.ImportName); "" when there is none.
-func importedAs(snap *cache.Snapshot, filename, name string) string {
+func importedAs(snap *engine.Snapshot, filename, name string) string {
 	f := snap.Files[filename]
 	if f == nil || f.AST == nil {
 		return ""
@@ -170,7 +170,7 @@ func importedAs(snap *cache.Snapshot, filename, name string) string {
 
 // packageName returns the name of the package at path, from the
 // workspace or the type checker's view of the import.
-func packageName(snap *cache.Snapshot, path string) string {
+func packageName(snap *engine.Snapshot, path string) string {
 	if p := snap.Packages[path]; p != nil {
 		return p.Name
 	}
@@ -189,7 +189,7 @@ func packageName(snap *cache.Snapshot, path string) string {
 }
 
 // locationOf returns the LSP location of a model position covering n bytes.
-func (s *Server) locationOf(snap *cache.Snapshot, pos token.Position, n int) (protocol.Location, bool) {
+func (s *Server) locationOf(snap *engine.Snapshot, pos token.Position, n int) (protocol.Location, bool) {
 	if pos.Filename == "" {
 		return protocol.Location{}, false
 	}

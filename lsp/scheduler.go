@@ -11,7 +11,7 @@ import (
 
 	"go.lsp.dev/protocol"
 
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 )
 
 // The scheduler: one goroutine per module runs its analysis in the
@@ -28,7 +28,7 @@ import (
 // overlap, so diagnostics are computed from the newest text.
 type moduleState struct {
 	s    *Server
-	mod  *cache.Module
+	mod  *engine.Module
 	kick chan struct{}
 
 	mu        sync.Mutex
@@ -54,7 +54,7 @@ type moduleState struct {
 // lone edit is analysed at once.
 const quiet = 5 * time.Millisecond
 
-func newModuleState(s *Server, mod *cache.Module) *moduleState {
+func newModuleState(s *Server, mod *engine.Module) *moduleState {
 	ms := &moduleState{
 		s:         s,
 		mod:       mod,
@@ -103,7 +103,7 @@ func (ms *moduleState) stop() {
 
 // snapshot waits for the first analysis of the module to finish (or ctx)
 // and returns the latest snapshot.
-func (ms *moduleState) snapshot(ctx context.Context) (*cache.Snapshot, error) {
+func (ms *moduleState) snapshot(ctx context.Context) (*engine.Snapshot, error) {
 	select {
 	case <-ms.ready:
 	case <-ctx.Done():
@@ -116,8 +116,8 @@ func (ms *moduleState) snapshot(ctx context.Context) (*cache.Snapshot, error) {
 // filename (its open buffer, if any), for at most timeout, and returns the
 // newest snapshot it has. The snapshot may be nil when the module never
 // loaded.
-func (ms *moduleState) current(ctx context.Context, filename string, timeout time.Duration) *cache.Snapshot {
-	return ms.currentWhen(ctx, timeout, func(snap *cache.Snapshot) bool {
+func (ms *moduleState) current(ctx context.Context, filename string, timeout time.Duration) *engine.Snapshot {
+	return ms.currentWhen(ctx, timeout, func(snap *engine.Snapshot) bool {
 		doc, open := ms.s.document(filename)
 		f := snap.Files[filename]
 		return !open || f == nil || bytes.Equal(f.Content, doc.text)
@@ -127,12 +127,12 @@ func (ms *moduleState) current(ctx context.Context, filename string, timeout tim
 // scheduleAndWait schedules a run of ms and waits, at most timeout, for a
 // run that began after it to end (so it saw every buffer and every file
 // change so far), and returns the newest snapshot, as current does.
-func (ms *moduleState) scheduleAndWait(ctx context.Context, timeout time.Duration) *cache.Snapshot {
+func (ms *moduleState) scheduleAndWait(ctx context.Context, timeout time.Duration) *engine.Snapshot {
 	ms.s.schedule(ms, nil)
 	ms.mu.Lock()
 	want := ms.gen
 	ms.mu.Unlock()
-	return ms.currentWhen(ctx, timeout, func(*cache.Snapshot) bool {
+	return ms.currentWhen(ctx, timeout, func(*engine.Snapshot) bool {
 		ms.mu.Lock()
 		defer ms.mu.Unlock()
 		return ms.doneGen >= want || ms.stopped
@@ -142,7 +142,7 @@ func (ms *moduleState) scheduleAndWait(ctx context.Context, timeout time.Duratio
 // currentWhen waits, at most timeout, until the module's snapshot satisfies
 // fresh, and returns the newest snapshot it has (nil when the module never
 // loaded).
-func (ms *moduleState) currentWhen(ctx context.Context, timeout time.Duration, fresh func(*cache.Snapshot) bool) *cache.Snapshot {
+func (ms *moduleState) currentWhen(ctx context.Context, timeout time.Duration, fresh func(*engine.Snapshot) bool) *engine.Snapshot {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	select {
@@ -211,7 +211,7 @@ func (ms *moduleState) loop() {
 		overlays, versions := s.overlays(ms.mod)
 		t0 := time.Now()
 		var early delayed
-		snap, err := ms.analyze(ctx, overlays, func(part *cache.Snapshot) {
+		snap, err := ms.analyze(ctx, overlays, func(part *engine.Snapshot) {
 			early.after(earlyDelay, func() { ms.publishEarly(part, versions, first) })
 		})
 		early.stop()
@@ -264,7 +264,7 @@ func (ms *moduleState) loop() {
 
 // analyze runs the analysis; a panic in it (a bug, never user input)
 // becomes an error instead of taking the session down.
-func (ms *moduleState) analyze(ctx context.Context, overlays map[string][]byte, early func(*cache.Snapshot)) (snap *cache.Snapshot, err error) {
+func (ms *moduleState) analyze(ctx context.Context, overlays map[string][]byte, early func(*engine.Snapshot)) (snap *engine.Snapshot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ms.s.log.Printf("panic analysing %s: %v\n%s", ms.mod.Dir, r, debug.Stack())

@@ -1,11 +1,11 @@
 // Package lsp is flash-lsp's language server: the protocol layer on
 // go.lsp.dev/protocol and jsonrpc2 over stdio. It keeps the editor's open
-// buffers, asks package cache to bring each module up to date in a
+// buffers, asks the analysis engine (package analysis/engine, shared with
+// `flash-lsp check` and `generate`) to bring each module up to date in a
 // background goroutine after every edit (a newer edit cancels older work),
 // and turns the resulting snapshot into diagnostics, quick fixes, hovers,
-// completions, definitions and workspace symbols. The analysis itself is
-// package analysis/project's, shared with `flash-lsp check`; positions are
-// converted to UTF-16 in one place, mapper.go.
+// completions, definitions and workspace symbols. Positions are converted
+// to UTF-16 in one place, mapper.go.
 package lsp
 
 import (
@@ -24,8 +24,8 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/flash-lsp/flash-lsp/analysis/engine"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/lsp/cache"
 )
 
 // Options configure a Server.
@@ -382,13 +382,13 @@ func (s *Server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage)
 	if err := decode(raw, &params); err != nil {
 		return nil, err
 	}
-	byModule := map[*moduleState][]cache.FileChange{}
+	byModule := map[*moduleState][]engine.FileChange{}
 	for _, ev := range params.Changes {
 		filename, err := uriToPath(ev.URI)
 		if err != nil || model.UnderFlashDir(filename) {
 			continue
 		}
-		change := cache.FileChange{
+		change := engine.FileChange{
 			Name:    filename,
 			Created: ev.Type == protocol.FileChangeTypeCreated,
 			Deleted: ev.Type == protocol.FileChangeTypeDeleted,
@@ -489,7 +489,7 @@ func (s *Server) moduleFor(filename string, create bool) *moduleState {
 			if ms := s.modules[dir]; ms != nil {
 				return ms
 			}
-			ms := newModuleState(s, cache.NewModule(dir, newProjectChecker()))
+			ms := newModuleState(s, engine.NewModule(dir, engine.Config{}))
 			s.modules[dir] = ms
 			return ms
 		}

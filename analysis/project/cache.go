@@ -23,7 +23,7 @@ type cacheEntry struct {
 }
 
 // cacheVersion changes when the entry format or the key's recipe does.
-const cacheVersion = "flash-check-cache-v2"
+const cacheVersion = "flash-check-cache-v3"
 
 // cacheTTL is how long an unused entry is kept.
 const cacheTTL = 7 * 24 * time.Hour
@@ -31,41 +31,41 @@ const cacheTTL = 7 * 24 * time.Hour
 // cacheKey hashes everything the findings depend on: the running
 // executable (the analyzers are compiled into it), the configuration, the
 // go command's listing of the module and its dependencies (which names
-// every dependency's export data by a content hash, and carries compile
-// errors), and the contents of every file the units hold.
-func (l *loader) cacheKey(listing []byte) (string, error) {
+// every dependency's export data by a content hash, and carries the go
+// command's errors), and the contents of every source file of the module.
+// It returns the sha256 of each file too: fixes apply to those bytes.
+func cacheKey(cfg Config, root string, listing []byte, files []string) (string, map[string][sha256.Size]byte, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", cacheVersion)
 	exe, err := os.Executable()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	fi, err := os.Stat(exe)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	fmt.Fprintf(h, "exe %s %d %d\n", exe, fi.Size(), fi.ModTime().UnixNano())
-	fmt.Fprintf(h, "env %q\nflags %q\ntests %t\n", l.cfg.Env, l.cfg.BuildFlags, !l.cfg.SkipTests)
+	fmt.Fprintf(h, "env %q\nflags %q\ntests %t\n", cfg.Env, cfg.BuildFlags, !cfg.SkipTests)
 	fmt.Fprintf(h, "listing %d\n", len(listing))
 	h.Write(listing)
-	if data, err := os.ReadFile(filepath.Join(l.root, "go.mod")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil {
 		fmt.Fprintf(h, "go.mod %d\n", len(data))
 		h.Write(data)
 	}
-	for _, u := range l.order {
-		for _, name := range u.lp.sourceFiles() {
-			data, ok := l.cfg.Overlay[name]
-			if !ok {
-				if data, err = os.ReadFile(name); err != nil {
-					return "", err
-				}
+	sums := make(map[string][sha256.Size]byte, len(files))
+	for _, name := range files {
+		data, ok := cfg.Overlay[name]
+		if !ok {
+			if data, err = os.ReadFile(name); err != nil {
+				return "", nil, err
 			}
-			fmt.Fprintf(h, "file %s %d\n", name, len(data))
-			h.Write(data)
-			l.noteSum(name, data)
 		}
+		fmt.Fprintf(h, "file %s %d\n", name, len(data))
+		h.Write(data)
+		sums[name] = sha256.Sum256(data)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), sums, nil
 }
 
 // readCache returns the entry stored in file, if any.

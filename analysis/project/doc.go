@@ -1,12 +1,6 @@
-// Package project is flash-lsp's whole-program step. It loads a module,
-// runs the per-package rules (remote.Analyzer) over every package in
-// dependency order with a shared fact store, joins the packages' models
-// into one project, and applies the rules that need the whole module
-// (package modulerules).
-//
-// Three front ends share it: `flash-lsp check` calls Load and prints
-// Project.Findings; codegen calls Load and walks Project.Resources and
-// Project.Functions to write the manifest and handlers; the language server
-// type-checks edited packages from its overlays and calls CheckPackage and
-// modulerules itself, reusing Project.Facts.
+// Package project is the batch client of the analysis engine (package
+// engine): `flash-lsp check` and codegen call Load, which analyses the
+// module once for a build environment, and read the Project it returns:
+// the findings of the named packages (kept in a cache as go vet keeps its
+// results), and the resources and functions codegen generates from.
 package project

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/token"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -427,29 +426,4 @@ func where(f finding.Finding) string {
 	var lines report.Lines
 	p := lines.Position(f.File, f.Start)
 	return fmt.Sprintf("%s:%d:%d", f.File, p.Line, p.Col)
-}
-
-func TestParsePos(t *testing.T) {
-	fset := token.NewFileSet()
-	tests := []struct {
-		in   string
-		want token.Position
-		ok   bool
-	}{
-		{"a/b.go:3:7", token.Position{Filename: "/root/a/b.go", Line: 3, Column: 7}, true},
-		{"/abs/c.go:12", token.Position{Filename: "/abs/c.go", Line: 12, Column: 1}, true},
-		{"", token.Position{}, false},
-		{"-", token.Position{}, false},
-		{"no position", token.Position{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := parsePos(fset, tt.in, "/root")
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("parsePos(%q) = %v, %t; want %v, %t", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-	f, ok := compilerLine(fset, "x/y.go:4:2: declared and not used: v", "/root")
-	if !ok || f.File != "/root/x/y.go" || f.Message != "declared and not used: v" || f.Rule != rules.Compile {
-		t.Errorf("compilerLine = %+v, %t", f, ok)
-	}
 }

@@ -1,4 +1,4 @@
-package project
+package engine
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ import (
 // sees a package through export data or through another type-checking of
 // it, so the objects differ while the keys do not.
 //
-// A Facts is safe for concurrent use. CheckPackage replaces all the facts of
+// A Facts is safe for concurrent use. unit.check replaces all the facts of
 // the package it analyses at once when it finishes, so a language server can
 // re-analyse one package after an edit and then re-analyse its importers.
 type Facts struct {

@@ -1,4 +1,4 @@
-package cache
+package engine
 
 import (
 	"go/ast"
@@ -35,26 +35,25 @@ type Package struct {
 	Path  string // import path
 	Name  string
 	Dir   string
+	XTest bool // an external test package (p_test)
 	Files []*File
 	Types *types.Package
 	// api summarises what importers see of the package: its exported
-	// API, its imports and the checker's Fingerprint.
+	// API, its imports and its facts' Fingerprint.
 	api string
 	// imported holds the types of the workspace packages it was checked
 	// against.
 	imported map[string]*types.Package
-	// The types.Info of the check is not kept: the checker has read it,
+	// The types.Info of the check is not kept: the analysis has read it,
 	// and holding every package's would double the live heap (and the
 	// garbage collector's work after every edit).
 
 	// Model is what the package contributes to the Flash project; nil when
-	// the checker produced none.
+	// the analysis produced none.
 	Model *model.Package
 	// Findings are the package's own findings (compile errors and
 	// per-package rules); whole-module findings live in the Snapshot.
 	Findings []finding.Finding
-	// Extra is the checker's per-package state.
-	Extra any
 }
 
 // Snapshot is an immutable view of a module after an analysis run.

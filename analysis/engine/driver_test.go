@@ -1,4 +1,4 @@
-package project
+package engine
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/remote"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
@@ -39,17 +40,17 @@ func loadSource(t *testing.T, overlay map[string][]byte, patterns ...string) map
 }
 
 func checkPkg(p *packages.Package, facts *Facts) (*model.Package, []finding.Finding) {
-	var errs []error
+	u := &unit{fset: p.Fset, files: p.Syntax, pkg: p.Types, info: p.TypesInfo, facts: facts}
 	for _, e := range p.TypeErrors {
-		errs = append(errs, e)
+		u.typeErrors = append(u.typeErrors, e)
 	}
-	return CheckPackage(p.Fset, p.Syntax, p.Types, p.TypesInfo, errs, facts)
+	return u.check(remote.Analyzer)
 }
 
-// TestCheckPackageFacts checks the incremental use of CheckPackage: a
+// TestCheckFacts checks the incremental use of unit.check: a
 // resource of another package is known only through the facts of that
 // package, and re-checking that package replaces its facts.
-func TestCheckPackageFacts(t *testing.T) {
+func TestCheckFacts(t *testing.T) {
 	const resPath, cpuPath = "example.com/quickstart/res", "example.com/quickstart/cpu"
 	pkgs := loadSource(t, nil, "./res", "./cpu")
 	facts := NewFacts()

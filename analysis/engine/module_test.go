@@ -1,4 +1,4 @@
-package cache
+package engine
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func TestAnalyzeIncremental(t *testing.T) {
 		"c/c.go":                    "package c\n\nfunc C() int { return 1 }\n",
 		".flash/handlers/x/main.go": "package main\n\nfunc main() { undefined() }\n",
 	})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	ctx := context.Background()
 	s, err := m.Analyze(ctx, nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func TestAnalyzeIncremental(t *testing.T) {
 
 func TestAnalyzeCancelled(t *testing.T) {
 	dir := writeModule(t, map[string]string{"a/a.go": "package a\n"})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := m.Analyze(ctx, nil); err == nil {
@@ -108,7 +108,7 @@ func TestAnalyzeTestFiles(t *testing.T) {
 		"a/x_test.go": "package a_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/app/a\"\n)\n\nfunc TestX(t *testing.T) { a.Missing() }\n",
 		"b/b.go":      "package b\n\nimport \"example.com/app/a\"\n\nvar B = a.A()\n",
 	})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	s, err := m.Analyze(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestAnalyzeEarly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	var part *Snapshot
 	s, err := m.AnalyzeEarly(context.Background(), map[string][]byte{aFile: content}, func(p *Snapshot) { part = p })
 	if err != nil {
@@ -172,7 +172,7 @@ func TestAnalyzeEarly(t *testing.T) {
 
 func TestUnresolvedImportReloadsOnce(t *testing.T) {
 	dir := writeModule(t, map[string]string{"a/a.go": "package a\n"})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	ctx := context.Background()
 	if _, err := m.Analyze(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -193,21 +193,9 @@ func TestUnresolvedImportReloadsOnce(t *testing.T) {
 	}
 }
 
-// countingChecker counts ModuleRules calls.
-type countingChecker struct {
-	compileOnly
-	moduleRuns int
-}
-
-func (c *countingChecker) ModuleRules(pkgs []*Package) ModuleResult {
-	c.moduleRuns++
-	return ModuleResult{}
-}
-
 func TestCancelledRunStillJoins(t *testing.T) {
 	dir := writeModule(t, map[string]string{"a/a.go": "package a\n", "b/b.go": "package b\n"})
-	c := &countingChecker{}
-	m := NewModule(dir, c)
+	m := NewModule(dir, Config{})
 	ctx := context.Background()
 	if _, err := m.Analyze(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -221,7 +209,7 @@ func TestCancelledRunStillJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // not cancelled yet: checked, joined
 	}
-	runs := c.moduleRuns
+	runs := m.joins
 	cctx, cancel = context.WithCancel(ctx)
 	overlay[aFile] = []byte("package a\n\nvar X = 2\n")
 	m.mu.Lock()
@@ -238,8 +226,8 @@ func TestCancelledRunStillJoins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Checked) != 0 || c.moduleRuns != runs+1 {
-		t.Errorf("checked %v, module rules ran %d times after the cancelled run, want 0 packages and 1 run", s.Checked, c.moduleRuns-runs)
+	if len(s.Checked) != 0 || m.joins != runs+1 {
+		t.Errorf("checked %v, module rules ran %d times after the cancelled run, want 0 packages and 1 run", s.Checked, m.joins-runs)
 	}
 }
 
@@ -251,7 +239,7 @@ func TestBodyEditKeepsImporters(t *testing.T) {
 		"a/a.go": "package a\n\nfunc Up(s string) string { return s }\n",
 		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Twice(s string) string { return a.Up(s) + a.Up(s) }\n",
 	})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	ctx := context.Background()
 	s, err := m.Analyze(ctx, nil)
 	if err != nil {
@@ -299,7 +287,7 @@ func TestAPIChangeReachesTransitiveImporters(t *testing.T) {
 		"b/b.go": "package b\n\nimport \"example.com/app/a\"\n\nfunc Make() a.T { return a.T{} }\n",
 		"c/c.go": "package c\n\nimport (\n\t\"example.com/app/a\"\n\t\"example.com/app/b\"\n)\n\nvar V a.T = b.Make()\n",
 	})
-	m := NewModule(dir, nil)
+	m := NewModule(dir, Config{})
 	ctx := context.Background()
 	if _, err := m.Analyze(ctx, nil); err != nil {
 		t.Fatal(err)
@@ -316,4 +304,9 @@ func TestAPIChangeReachesTransitiveImporters(t *testing.T) {
 	for name, fs := range s.Findings {
 		t.Errorf("%s: %+v", name, fs)
 	}
+}
+
+// projectDir is the directory of an example project of testdata/projects.
+func projectDir(t testing.TB, name string) string {
+	return filepath.Join(repoRoot(t), "testdata", "projects", name)
 }

@@ -1,25 +1,38 @@
-// Package cache is the language server's knowledge of the code. For each Go
-// module it loads package metadata with go/packages once (and again when
-// go.mod, go.sum or the set of files changes), parses and type-checks the
-// module's own packages in process (open buffers as overlays, dependencies
-// from export data), and keeps each package's analysis results, so that an
-// edit re-checks only the edited package and its reverse dependencies and
-// then reruns the cheap whole-module rules over every package.
-//
-// Package lsp is the protocol layer on top: it turns a Snapshot into
-// diagnostics, hovers and completions. Nothing here knows about LSP.
-package cache
+package engine
 
 import (
 	"context"
 	"go/token"
 	"go/types"
+	"maps"
 	"path/filepath"
+	goruntime "runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flash-lsp/flash-lsp/analysis/modulerules"
 )
+
+// Config says how to load a module.
+type Config struct {
+	// Env holds KEY=VALUE settings added to the go command's environment,
+	// such as GOOS=linux, GOARCH=amd64 and CGO_ENABLED=0 to see the files
+	// of a target platform. Type sizes follow GOARCH.
+	Env []string
+	// BuildFlags are passed to the go command (-tags=...).
+	BuildFlags []string
+	// SkipTests leaves _test.go files out. By default they are analysed,
+	// so that a directive in a test file is reported as misplaced.
+	SkipTests bool
+	// Batch says the module is analysed once (check, generate): one go
+	// list run lists the packages and compiles what export data needs, as
+	// go vet does. A language server leaves it unset, so that a reload
+	// while the user types compiles no package of the module.
+	Batch bool
+}
 
 // Module is one go.mod: a project of its own. Its methods are safe for
 // concurrent use; Analyze runs one at a time.
@@ -28,7 +41,8 @@ type Module struct {
 	// LoadTime is how long the last metadata load took, for logs.
 	LoadTime time.Duration
 
-	checker Checker
+	cfg   Config
+	sizes types.Sizes
 
 	mu   sync.Mutex // held by Analyze for its whole run
 	fset *token.FileSet
@@ -45,6 +59,7 @@ type Module struct {
 	rdeps      map[string][]string // workspace importers of each package
 	owner      map[string]string   // filename → workspace package path
 	exports    map[string]*types.Package
+	listing    []byte          // the go list output the metadata came from
 	unresolved map[string]bool // imports still unknown after a reload
 	unowned    map[string]bool // open files no package of the metadata holds
 	overlaid   map[string]bool // files overlaid in the last run
@@ -60,7 +75,10 @@ type Module struct {
 	disk   map[string][]byte   // disk contents read so far
 	pkgs   map[string]*Package // checked packages
 	dirty  map[string]bool     // packages that must be re-checked
-	joined ModuleResult        // of the whole-module step of the last run
+	facts  *Facts              // analysis facts of the checked packages
+	rules  modulerules.Rules   // the whole-module rules, with their memo
+	joins  int                 // whole-module steps run, for tests
+	joined moduleResult        // of the whole-module step of the last run
 	// moduleStale is set when a package was re-checked after joined was
 	// computed.
 	moduleStale bool
@@ -68,18 +86,29 @@ type Module struct {
 	last atomic.Pointer[Snapshot]
 }
 
-// NewModule returns the module rooted at dir (which holds go.mod). Nothing
-// is loaded until the first Analyze.
-func NewModule(dir string, checker Checker) *Module {
-	if checker == nil {
-		checker = compileOnly{}
-	}
+// NewModule returns the module rooted at dir (an absolute directory that
+// holds go.mod). Nothing is loaded until the first Analyze.
+func NewModule(dir string, cfg Config) *Module {
 	return &Module{
-		Dir:     dir,
-		checker: checker,
-		dirty:   make(map[string]bool),
-		disk:    make(map[string][]byte),
+		Dir:   filepath.Clean(dir),
+		cfg:   cfg,
+		sizes: types.SizesFor("gc", goarch(cfg.Env)),
+		dirty: make(map[string]bool),
+		disk:  make(map[string][]byte),
+		facts: NewFacts(),
 	}
+}
+
+// goarch is the target architecture of env (its last GOARCH setting), for
+// type sizes.
+func goarch(env []string) string {
+	arch := goruntime.GOARCH
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOARCH="); ok && v != "" {
+			arch = v
+		}
+	}
+	return arch
 }
 
 // Contains reports whether filename belongs to this module's tree (it may
@@ -139,6 +168,29 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 		reloaded = true
 	}
 
+	return m.analyzeLoaded(ctx, overlays, reloaded, early)
+}
+
+// Metadata loads the package metadata unless it is loaded, and returns
+// the go command's listing it came from and the names of the module's
+// source files, sorted: what a cache of findings is keyed by. A later
+// Analyze with the same overlays does not load again.
+func (m *Module) Metadata(ctx context.Context, overlays map[string][]byte) (listing []byte, files []string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.applyChanges()
+	m.diffOverlays(overlays)
+	if !m.loaded || m.needReload {
+		if err := m.reload(ctx, overlays); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m.listing, slices.Sorted(maps.Keys(m.owner)), nil
+}
+
+// analyzeLoaded is the rest of AnalyzeEarly once the metadata is loaded;
+// m.mu is held.
+func (m *Module) analyzeLoaded(ctx context.Context, overlays map[string][]byte, reloaded bool, early func(*Snapshot)) (*Snapshot, error) {
 	// Parse dirty packages first to find imports the metadata lacks (an
 	// import added in an unsaved buffer): those need a reload.
 	if !reloaded {
@@ -168,7 +220,8 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	all := sortedPackages(m.pkgs)
 	// Packages re-checked by a run that was then cancelled count too.
 	if m.moduleStale || m.last.Load() == nil {
-		m.joined = m.checker.ModuleRules(all)
+		m.joined = m.moduleStep(all)
+		m.joins++
 		m.moduleStale = false
 	}
 	snap := m.snapshot(checked)

@@ -1,7 +1,6 @@
-package project
+package engine
 
 import (
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/token"
@@ -17,39 +16,15 @@ import (
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
-	"github.com/flash-lsp/flash-lsp/analysis/remote"
 )
 
-// CheckPackage runs the per-package flash rules (remote.Analyzer and the
-// analyzers it requires) over one type-checked package and returns what the
-// package contributes to the project, with the package's findings.
-//
-// files, pkg and info are the result of type-checking the package with
-// fset; typeErrors are the errors of that type-checking (types.Error values
-// are handed to the analyzers, which run despite them). facts holds the
-// facts of the packages pkg imports: call CheckPackage for packages in
-// dependency order, sharing one Facts. When it returns, facts holds pkg's
-// own facts, replacing any earlier ones, so a language server that
-// re-type-checks one edited package calls CheckPackage for it and then for
-// its importers.
-//
-// The findings do not include typeErrors themselves (see CompileFindings),
-// nor the whole-module rules (see package modulerules). Findings in files under a
-// .flash directory are dropped. CheckPackage never panics on user input: a
-// failure of an analyzer becomes a finding.
-func CheckPackage(fset *token.FileSet, files []*ast.File, pkg *types.Package, info *types.Info,
-	typeErrors []error, facts *Facts) (*model.Package, []finding.Finding) {
-	u := &unit{fset: fset, files: files, pkg: pkg, info: info, facts: facts}
-	for _, err := range typeErrors {
-		var terr types.Error
-		if errors.As(err, &terr) {
-			u.typeErrors = append(u.typeErrors, terr)
-		}
-	}
-	return u.check(remote.Analyzer)
-}
-
-// unit is one package being analysed.
+// unit is one type-checked package being analysed by the flash rules
+// (remote.Analyzer and the analyzers it requires). facts holds the facts of
+// the packages it imports: units are checked in dependency order, sharing
+// one Facts, and when check returns, facts holds the package's own facts,
+// replacing any earlier ones. Findings in files under a .flash directory
+// are dropped, and a failure of an analyzer (a panic included) becomes a
+// finding: user input never stops the analysis.
 type unit struct {
 	fset       *token.FileSet
 	files      []*ast.File

@@ -1,4 +1,4 @@
-package project
+package engine
 
 import (
 	"bytes"
@@ -15,19 +15,18 @@ import (
 
 // listPackage is the part of `go list -json` output the loader reads.
 type listPackage struct {
-	ImportPath      string
-	Name            string
-	Dir             string
-	GoFiles         []string
-	CompiledGoFiles []string
-	Imports         []string
-	ImportMap       map[string]string
-	Export          string
-	ForTest         string
-	DepOnly         bool
-	Module          *struct {
+	ImportPath string
+	Name       string
+	Dir        string
+	GoFiles    []string
+	CgoFiles   []string
+	Imports    []string
+	ImportMap  map[string]string
+	Export     string
+	ForTest    string
+	Module     *struct {
 		Path      string
-		Main      bool
+		Dir       string
 		GoVersion string
 	}
 	Error *struct {
@@ -43,23 +42,23 @@ func (lp *listPackage) pkgPath() string {
 	return path
 }
 
-// sourceFiles returns the absolute names of the Go files to analyse: the
-// compiled files, or the plain ones when go list could not prepare those
-// (an import that cannot be resolved stops it).
+// sourceFiles returns the absolute names of the Go files to analyse:
+// the plain ones and those that use cgo (type-checked with a fake "C").
 func (lp *listPackage) sourceFiles() []string {
-	names := lp.CompiledGoFiles
-	if len(names) == 0 {
-		names = lp.GoFiles
-	}
-	out := make([]string, len(names))
-	for i, name := range names {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(lp.Dir, name)
+	out := make([]string, 0, len(lp.GoFiles)+len(lp.CgoFiles))
+	for _, names := range [][]string{lp.GoFiles, lp.CgoFiles} {
+		for _, name := range names {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(lp.Dir, name)
+			}
+			out = append(out, name)
 		}
-		out[i] = name
 	}
 	return out
 }
+
+// listFields are the `go list -json` fields the loader reads.
+const listFields = "ImportPath,Name,Dir,GoFiles,CgoFiles,Imports,ImportMap,Export,ForTest,Module,Error"
 
 // goList runs `go list -e -json` with args in dir and decodes its output.
 // raw is the output itself, part of the cache key.
@@ -78,6 +77,9 @@ func goList(ctx context.Context, dir string, env, buildFlags []string, overlay s
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, nil, fmt.Errorf("the go command is required and was not found on PATH (%s)", os.Getenv("PATH"))
+		}
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
@@ -130,4 +132,39 @@ func writeOverlay(overlay map[string][]byte) (string, func(), error) {
 		return "", nil, fmt.Errorf("writing overlay: %w", err)
 	}
 	return file, cleanup, nil
+}
+
+// Listed is a package as the go command resolves a pattern to it.
+type Listed struct {
+	ImportPath string
+	Dir        string
+	Module     string // the module path; "" outside modules
+	GoFiles    []string
+	Err        string // the go command's error about the package
+}
+
+// List resolves patterns in dir as the go command does, with env added to
+// its environment, buildFlags and overlay (absolute file name → contents).
+func List(ctx context.Context, dir string, env, buildFlags []string, overlay map[string][]byte, patterns []string) ([]Listed, error) {
+	overlayFile, cleanup, err := writeOverlay(overlay)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	args := append([]string{"-json=ImportPath,Dir,Module,Error,GoFiles", "--"}, patterns...)
+	_, listed, err := goList(ctx, dir, append(os.Environ(), env...), buildFlags, overlayFile, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, len(listed))
+	for i, lp := range listed {
+		out[i] = Listed{ImportPath: lp.ImportPath, Dir: lp.Dir, GoFiles: lp.GoFiles}
+		if lp.Module != nil {
+			out[i].Module = lp.Module.Path
+		}
+		if lp.Error != nil {
+			out[i].Err = oneLine(lp.Error.Err)
+		}
+	}
+	return out, nil
 }

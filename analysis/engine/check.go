@@ -1,4 +1,4 @@
-package cache
+package engine
 
 import (
 	"bytes"
@@ -12,14 +12,17 @@ import (
 	"maps"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/gcexportdata"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
+	"github.com/flash-lsp/flash-lsp/analysis/remote"
 )
 
 // checkDirty re-checks the dirty packages in waves: each wave holds the
@@ -43,7 +46,7 @@ func (m *Module) checkDirty(ctx context.Context, overlays map[string][]byte, ear
 				return
 			}
 			prio[p] = true
-			for _, t := range m.meta[p].Imports {
+			for _, t := range m.meta[p].Deps {
 				mark(t)
 			}
 		}
@@ -104,8 +107,8 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 		var wave, rest []string
 		for _, path := range pending {
 			ready := true
-			for _, t := range m.meta[path].Imports {
-				if m.dirty[t] && t != path {
+			for _, t := range m.meta[path].Deps {
+				if m.dirty[t] {
 					ready = false
 					break
 				}
@@ -115,9 +118,6 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 			} else {
 				rest = append(rest, path)
 			}
-		}
-		if len(wave) == 0 { // an import cycle: take them in order
-			wave, rest = rest[:1], rest[1:]
 		}
 		results := make([]*Package, len(wave))
 		errs := make([]error, len(wave))
@@ -216,9 +216,11 @@ func (m *Module) parse(filename string, overlays map[string][]byte) (*File, erro
 	return f, err
 }
 
-// check parses and type-checks one workspace package and runs the checker.
+// check parses and type-checks one workspace package, bodies included, and
+// runs the flash rules over it (remote.Analyzer, with the facts of the
+// packages it imports).
 func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error) {
-	pkg := &Package{Path: mp.Path, Name: mp.Name, Dir: mp.Dir}
+	pkg := &Package{Path: mp.Path, Name: mp.Name, Dir: mp.Dir, XTest: mp.XTest}
 	var errs []error
 	var asts []*ast.File
 	for _, name := range mp.GoFiles {
@@ -251,11 +253,14 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 			target = spec
 		}
 		if dm := m.meta[target]; dm != nil && dm.Workspace {
+			if !slices.Contains(mp.Deps, target) {
+				return nil, fmt.Errorf("import cycle not allowed: %s", target)
+			}
 			if dp := m.pkgs[target]; dp != nil && dp.Types != nil {
 				deps[target] = dp
 				return dp.Types, nil
 			}
-			return nil, fmt.Errorf("import cycle or unchecked package %s", target)
+			return nil, fmt.Errorf("package %s is not checked", target)
 		}
 		return m.importExport(target)
 	})
@@ -270,10 +275,11 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		FileVersions: make(map[*ast.File]string),
 	}
 	conf := types.Config{
-		Importer:  imp,
-		GoVersion: m.goVersion,
-		Sizes:     types.SizesFor("gc", goruntime.GOARCH),
-		Error:     func(err error) { errs = append(errs, err) },
+		Importer:    imp,
+		GoVersion:   m.goVersion,
+		Sizes:       m.sizes,
+		FakeImportC: mp.Cgo,
+		Error:       func(err error) { errs = append(errs, err) },
 	}
 	tpkg, _ := conf.Check(mp.Path, m.fset, asts, info)
 	pkg.Types = tpkg
@@ -281,29 +287,35 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		pkg.Name = tpkg.Name()
 	}
 
-	res, err := m.checker.CheckPackage(&CheckInput{
-		Fset: m.fset, Path: mp.Path, Dir: mp.Dir, Files: asts, Types: tpkg, Info: info,
-		Errors: errs, Deps: deps,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("checking %s: %w", mp.Path, err)
+	a := &unit{
+		fset: m.fset, files: asts, pkg: tpkg, info: info, sizes: m.sizes, facts: m.facts,
+		readFile: func(name string) ([]byte, error) { return m.content(name, overlays) },
 	}
-	if res == nil {
-		res = &Analysis{}
+	for _, err := range errs {
+		var terr types.Error
+		if errors.As(err, &terr) {
+			a.typeErrors = append(a.typeErrors, terr)
+		}
 	}
-	pkg.Model, pkg.Extra = res.Model, res.Extra
+	if m.path != "" {
+		a.module = &analysis.Module{Path: m.path, GoVersion: strings.TrimPrefix(m.goVersion, "go")}
+	}
+	model, findings := a.check(remote.Analyzer)
+	if model.Dir == "" {
+		model.Dir = mp.Dir
+	}
+	pkg.Model = model
 	if tpkg != nil {
-		pkg.api = apiOf(tpkg) + "\n" + res.Fingerprint
+		pkg.api = apiOf(tpkg) + "\n" + m.facts.Fingerprint(mp.Path)
 	}
 	pkg.imported = make(map[string]*types.Package, len(deps))
 	for path, dp := range deps {
 		pkg.imported[path] = dp.Types
 	}
+	pkg.Findings = append(findings, finding.Compile(m.fset, errs)...)
+	pkg.Findings = append(pkg.Findings, m.listFindings(mp, pkg.Files)...)
+	pkg.Findings = withFile(dropGenerated(pkg.Findings))
 	m.trim(pkg, overlays)
-	pkg.Findings = res.Findings
-	if !res.CompileReported {
-		pkg.Findings = append(pkg.Findings, finding.Compile(m.fset, errs)...)
-	}
 	files := make(map[string]*File, len(pkg.Files))
 	for _, f := range pkg.Files {
 		files[f.Name] = f
@@ -352,16 +364,6 @@ func (m *Module) importExport(path string) (*types.Package, error) {
 type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
-
-// compileOnly is the Checker of a cache without analysis: it reports
-// compile errors only.
-type compileOnly struct{}
-
-func (compileOnly) CheckPackage(*CheckInput) (*Analysis, error) { return &Analysis{}, nil }
-
-func (compileOnly) ModuleRules([]*Package) ModuleResult {
-	return ModuleResult{}
-}
 
 // apiOf summarises what importers of pkg type-check against: its exported
 // objects (with constant values and the methods of named types) and its

@@ -1,0 +1,392 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"go/token"
+	"go/types"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flash-lsp/flash-lsp/analysis/model"
+)
+
+// metaPkg is the metadata of one package, from the go command.
+type metaPkg struct {
+	Path    string
+	Name    string
+	Dir     string
+	GoFiles []string
+	// Cgo says some files use cgo: they are type-checked with a fake "C".
+	Cgo bool
+	// Imports maps an import path as written to the package path it
+	// resolves to.
+	Imports map[string]string
+	// Deps are the workspace packages it imports, but for an import that
+	// closes a cycle (see topoOrder).
+	Deps []string
+	// Workspace is set for the module's own packages, XTest for their
+	// external test packages (p_test).
+	Workspace, XTest bool
+	ExportFile       string
+	// Errors are the go command's errors about the package (of every
+	// variant of a workspace package), such as an import it cannot
+	// resolve.
+	Errors []listError
+}
+
+// listError is an error the go command reported about a package.
+type listError struct{ Pos, Err string }
+
+// applyChanges applies the disk changes recorded since the last run; m.mu
+// is held.
+func (m *Module) applyChanges() {
+	m.reqMu.Lock()
+	changes := m.reqChanges
+	m.reqChanges = nil
+	m.reqMu.Unlock()
+	for _, c := range changes {
+		base := filepath.Base(c.Name)
+		switch {
+		case base == "go.mod" || base == "go.sum" || base == "go.work":
+			m.needReload = true
+			m.unresolved = nil
+		case strings.HasSuffix(base, ".go"):
+			if model.UnderFlashDir(c.Name) {
+				continue
+			}
+			delete(m.disk, c.Name)
+			if c.Created || c.Deleted {
+				m.needReload = true
+				m.unresolved = nil
+			}
+			if p, ok := m.owner[c.Name]; ok {
+				m.dirty[p] = true
+			} else if !m.unowned[c.Name] {
+				m.needReload = true
+			}
+		}
+	}
+}
+
+// diffOverlays marks the packages whose open buffers changed, were opened
+// or were closed since the last run; m.mu is held. A buffer of a file the
+// metadata does not know (new, or excluded by build tags) reloads it once.
+func (m *Module) diffOverlays(overlays map[string][]byte) {
+	for name, c := range overlays {
+		if p, ok := m.owner[name]; ok {
+			m.fileMu.Lock()
+			f := m.files[name]
+			m.fileMu.Unlock()
+			if f == nil || !bytes.Equal(f.Content, c) {
+				m.dirty[p] = true
+			}
+		} else if m.loaded && !m.unowned[name] && strings.HasSuffix(name, ".go") && !model.UnderFlashDir(name) {
+			m.needReload = true
+		}
+	}
+	for name := range m.overlaid {
+		if _, ok := overlays[name]; !ok {
+			if p, ok := m.owner[name]; ok {
+				m.dirty[p] = true // back to the disk contents
+			}
+		}
+	}
+	m.overlaid = make(map[string]bool, len(overlays))
+	for name := range overlays {
+		m.overlaid[name] = true
+	}
+}
+
+// reload loads the metadata. The go command can fail while the user types
+// (an import of a module go.mod lacks, a go.mod being edited): when
+// earlier metadata exists, the analysis goes on with it, the failure is
+// kept in LoadErrors, and no reload is tried again until go.mod or the set
+// of files changes. Loading is never cancelled by edits: it would never
+// finish while the user types.
+func (m *Module) reload(ctx context.Context, overlays map[string][]byte) error {
+	err := m.load(context.WithoutCancel(ctx), overlays)
+	if err == nil || !m.loaded {
+		return err
+	}
+	m.needReload = false
+	m.loadErrs = append(m.loadErrs[:len(m.loadErrs):len(m.loadErrs)], err.Error())
+	return nil
+}
+
+// load lists the module with the go command: its packages and their
+// test variants, with every dependency. A workspace package is analysed
+// once, as its test variant "p [p.test]" when it has one (its files plus
+// its in-package tests), and each external test package on its own; test
+// mains, packages recompiled for another package's tests and packages under
+// .flash are left out. Dependencies outside the module come from export
+// data: in batch mode the same go list run compiles them (and the module's
+// packages, as go vet does); otherwise a second run lists the export data
+// of the dependencies the module imports, so that a reload while the user
+// types never compiles the module's own packages.
+func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
+	t0 := time.Now()
+	defer func() { m.LoadTime = time.Since(t0) }()
+	m.loads++
+	env := append(os.Environ(), m.cfg.Env...)
+	overlayFile, cleanup, err := writeOverlay(overlays)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	raw, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile,
+		"-json="+listFields, "-deps=true", "-export="+strconv.FormatBool(m.cfg.Batch),
+		"-test="+strconv.FormatBool(!m.cfg.SkipTests), "--", "./...")
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("loading packages of %s: %w", m.Dir, err)
+	}
+
+	meta := make(map[string]*metaPkg)
+	var loadErrs []string
+	for _, lp := range listed {
+		path := lp.pkgPath()
+		variant := path != lp.ImportPath
+		if strings.HasSuffix(lp.ImportPath, ".test") {
+			continue // a test main
+		}
+		if lp.Module == nil || filepath.Clean(lp.Module.Dir) != m.Dir || model.UnderFlashDir(filepath.Join(lp.Dir, "x")) {
+			if !variant && meta[path] == nil {
+				mp := &metaPkg{Path: path, Name: lp.Name, ExportFile: lp.Export}
+				if lp.Error != nil {
+					mp.Errors = append(mp.Errors, listError{lp.Error.Pos, lp.Error.Err})
+				}
+				meta[path] = mp
+			}
+			continue
+		}
+		xtest := variant && lp.ForTest != "" && path != lp.ForTest
+		if variant && !xtest && lp.ImportPath != path+" ["+path+".test]" {
+			continue // recompiled for another package's tests: seen as itself
+		}
+		mp := meta[path]
+		if mp == nil {
+			mp = &metaPkg{Path: path, Workspace: true}
+			meta[path] = mp
+		}
+		if lp.Error != nil {
+			e := listError{lp.Error.Pos, lp.Error.Err}
+			if !slices.Contains(mp.Errors, e) {
+				mp.Errors = append(mp.Errors, e)
+			}
+		}
+		if mp.Name != "" && !variant {
+			continue // the test variant, listed first, holds more
+		}
+		mp.Name, mp.Dir, mp.XTest = lp.Name, lp.Dir, xtest
+		mp.Cgo = len(lp.CgoFiles) > 0
+		mp.GoFiles = mp.GoFiles[:0]
+		for _, f := range lp.sourceFiles() {
+			if !model.UnderFlashDir(f) {
+				mp.GoFiles = append(mp.GoFiles, f)
+			}
+		}
+		mp.Imports = make(map[string]string, len(lp.Imports))
+		for _, id := range lp.Imports {
+			mp.Imports[pkgPathOf(id)] = pkgPathOf(id)
+		}
+		for src, id := range lp.ImportMap {
+			mp.Imports[src] = pkgPathOf(id)
+		}
+		if m.path == "" {
+			m.path = lp.Module.Path
+		}
+		if v := lp.Module.GoVersion; v != "" {
+			m.goVersion = "go" + v
+		}
+	}
+	for _, mp := range meta {
+		if !mp.Workspace || len(mp.GoFiles) > 0 {
+			continue
+		}
+		for _, e := range mp.Errors { // no file to show it in
+			loadErrs = append(loadErrs, oneLine(e.Err))
+		}
+	}
+	slices.Sort(loadErrs)
+	if !m.cfg.Batch {
+		if err := m.listExports(ctx, env, overlayFile, meta); err != nil {
+			return err
+		}
+	}
+
+	m.listing = raw
+	m.meta = meta
+	m.loadErrs = slices.Compact(loadErrs)
+	m.owner = make(map[string]string)
+	m.rdeps = make(map[string][]string)
+	for _, mp := range meta {
+		if !mp.Workspace {
+			continue
+		}
+		for _, f := range mp.GoFiles {
+			m.owner[f] = mp.Path
+		}
+	}
+	m.order = topoOrder(meta)
+	for _, path := range m.order {
+		for _, d := range meta[path].Deps {
+			m.rdeps[d] = append(m.rdeps[d], path)
+		}
+	}
+	// A fresh FileSet, export-data universe and fact store: the old ones
+	// would grow forever across reloads.
+	m.fset = token.NewFileSet()
+	m.exports = make(map[string]*types.Package)
+	m.facts = NewFacts()
+	m.files = make(map[string]*File)
+	m.pkgs = make(map[string]*Package)
+	m.dirty = make(map[string]bool)
+	for _, p := range m.order {
+		m.dirty[p] = true
+	}
+	if m.unresolved == nil {
+		// Kept across reloads: an import that a reload could not resolve
+		// does not reload again at every keystroke (see importsChanged);
+		// applyChanges forgets them when go.mod or the files change.
+		m.unresolved = make(map[string]bool)
+	}
+	m.unowned = make(map[string]bool)
+	for name := range overlays {
+		if _, ok := m.owner[name]; !ok {
+			m.unowned[name] = true
+		}
+	}
+	m.loaded = true
+	m.needReload = false
+	return nil
+}
+
+// listExports lists the export data of the dependencies outside the
+// module that the module's packages import.
+func (m *Module) listExports(ctx context.Context, env []string, overlayFile string, meta map[string]*metaPkg) error {
+	need := map[string]bool{}
+	for _, mp := range meta {
+		if !mp.Workspace {
+			continue
+		}
+		for _, target := range mp.Imports {
+			if dep := meta[target]; dep != nil && !dep.Workspace && target != "unsafe" && target != "C" {
+				need[target] = true
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	paths := slices.Sorted(maps.Keys(need))
+	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, paths...)
+	_, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile, args...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("loading export data for %s: %w", m.Dir, err)
+	}
+	for _, lp := range listed {
+		if mp := meta[lp.ImportPath]; mp != nil && !mp.Workspace {
+			mp.ExportFile = lp.Export
+			if lp.Error != nil {
+				mp.Errors = append(mp.Errors, listError{lp.Error.Pos, lp.Error.Err})
+			}
+		}
+	}
+	return nil
+}
+
+// pkgPathOf is the package path of a go list package ID ("p [q.test]" → "p").
+func pkgPathOf(id string) string {
+	path, _, _ := strings.Cut(id, " [")
+	return path
+}
+
+// oneLine joins the lines of a go command message.
+func oneLine(msg string) string { return strings.Join(strings.Fields(msg), " ") }
+
+// topoOrder sorts the workspace packages so that each comes after the
+// workspace packages it imports, and sets each one's Deps. The go command
+// reports an import cycle as an error of the packages in it; here the
+// edge that closes a cycle is left out of Deps, so that checking in
+// dependency order always ends (the import fails, as a compile error).
+func topoOrder(meta map[string]*metaPkg) []string {
+	var paths []string
+	for p, mp := range meta {
+		if mp.Workspace {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	state := map[string]int{} // 1 visiting, 2 done
+	var order []string
+	var visit func(p string)
+	visit = func(p string) {
+		state[p] = 1
+		mp := meta[p]
+		var deps []string
+		for _, t := range mp.Imports {
+			if d := meta[t]; d != nil && d.Workspace && t != p && !slices.Contains(deps, t) {
+				deps = append(deps, t)
+			}
+		}
+		sort.Strings(deps)
+		mp.Deps = deps[:0]
+		for _, d := range deps {
+			switch state[d] {
+			case 1:
+				continue // closes a cycle
+			case 0:
+				visit(d)
+			}
+			mp.Deps = append(mp.Deps, d)
+		}
+		state[p] = 2
+		order = append(order, p)
+	}
+	for _, p := range paths {
+		if state[p] == 0 {
+			visit(p)
+		}
+	}
+	return order
+}
+
+// importsChanged reports whether a file of mp now imports a package the
+// metadata does not know.
+func (m *Module) importsChanged(mp *metaPkg, overlays map[string][]byte) bool {
+	for _, name := range mp.GoFiles {
+		f, _ := m.parse(name, overlays)
+		if f == nil || f.AST == nil {
+			continue
+		}
+		for _, spec := range f.AST.Imports {
+			path := strings.Trim(spec.Path.Value, "\"`")
+			if path == "C" || path == "unsafe" || m.unresolved[path] {
+				continue
+			}
+			if _, ok := mp.Imports[path]; !ok {
+				if _, known := m.meta[path]; !known {
+					if m.unresolved == nil {
+						m.unresolved = make(map[string]bool)
+					}
+					m.unresolved[path] = true // do not reload for it twice
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
