@@ -120,7 +120,6 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 			}
 		}
 		results := make([]*Package, len(wave))
-		errs := make([]error, len(wave))
 		next := make(chan int)
 		var wg sync.WaitGroup
 		for range min(workers, len(wave)) {
@@ -128,7 +127,7 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					results[i], errs[i] = m.check(m.meta[wave[i]], overlays)
+					results[i] = m.check(m.meta[wave[i]], overlays)
 				}
 			}()
 		}
@@ -138,9 +137,6 @@ func (m *Module) checkWaves(ctx context.Context, overlays map[string][]byte, pen
 		close(next)
 		wg.Wait()
 		for i, path := range wave {
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
 			p := results[i]
 			if old := m.pkgs[path]; old != nil && old.Types != nil && p.api != "" && old.api == p.api &&
 				maps.Equal(old.imported, p.imported) {
@@ -219,7 +215,7 @@ func (m *Module) parse(filename string, overlays map[string][]byte) (*File, erro
 // check parses and type-checks one workspace package, bodies included, and
 // runs the flash rules over it (remote.Analyzer, with the facts of the
 // packages it imports).
-func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error) {
+func (m *Module) check(mp *metaPkg, overlays map[string][]byte) *Package {
 	pkg := &Package{Path: mp.Path, Name: mp.Name, Dir: mp.Dir, XTest: mp.XTest}
 	var errs []error
 	var asts []*ast.File
@@ -264,15 +260,17 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 		}
 		return m.importExport(target)
 	})
+	// What the flash rules read (TypeOf, Defs, Implicits), sized from the
+	// source so that the maps do not grow step by step.
+	size := 0
+	for _, f := range pkg.Files {
+		size += len(f.Content)
+	}
 	info := &types.Info{
-		Types:        make(map[ast.Expr]types.TypeAndValue),
-		Instances:    make(map[*ast.Ident]types.Instance),
-		Defs:         make(map[*ast.Ident]types.Object),
-		Uses:         make(map[*ast.Ident]types.Object),
-		Implicits:    make(map[ast.Node]types.Object),
-		Selections:   make(map[*ast.SelectorExpr]*types.Selection),
-		Scopes:       make(map[ast.Node]*types.Scope),
-		FileVersions: make(map[*ast.File]string),
+		Types:     make(map[ast.Expr]types.TypeAndValue, size/16),
+		Defs:      make(map[*ast.Ident]types.Object, size/64),
+		Uses:      make(map[*ast.Ident]types.Object, size/32),
+		Implicits: make(map[ast.Node]types.Object),
 	}
 	conf := types.Config{
 		Importer:    imp,
@@ -300,11 +298,11 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 	if m.path != "" {
 		a.module = &analysis.Module{Path: m.path, GoVersion: strings.TrimPrefix(m.goVersion, "go")}
 	}
-	model, findings := a.check(remote.Analyzer)
-	if model.Dir == "" {
-		model.Dir = mp.Dir
+	pm, findings := a.check(remote.Analyzer)
+	if pm.Dir == "" {
+		pm.Dir = mp.Dir
 	}
-	pkg.Model = model
+	pkg.Model = pm
 	if tpkg != nil {
 		pkg.api = apiOf(tpkg) + "\n" + m.facts.Fingerprint(mp.Path)
 	}
@@ -325,7 +323,7 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) (*Package, error
 			finding.Widen(f, files[f.File].Content)
 		}
 	}
-	return pkg, nil
+	return pkg
 }
 
 // importExport returns an external package from its export data.

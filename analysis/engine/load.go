@@ -185,7 +185,7 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 			}
 		}
 		if mp.Name != "" && !variant {
-			continue // the test variant, listed first, holds more
+			continue // p after its test variant, which holds more
 		}
 		mp.Name, mp.Dir, mp.XTest = lp.Name, lp.Dir, xtest
 		mp.Cgo = len(lp.CgoFiles) > 0

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"go/token"
 	"go/types"
@@ -12,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/flash-lsp/flash-lsp/analysis/modulerules"
 )
 
 // Config says how to load a module.
@@ -50,19 +49,23 @@ type Module struct {
 	path      string
 	goVersion string
 
-	loaded     bool
-	loads      int // metadata loads so far
-	needReload bool
-	loadErrs   []string
-	meta       map[string]*metaPkg // by package path
-	order      []string            // workspace packages, dependencies first
-	rdeps      map[string][]string // workspace importers of each package
-	owner      map[string]string   // filename → workspace package path
-	exports    map[string]*types.Package
-	listing    []byte          // the go list output the metadata came from
-	unresolved map[string]bool // imports still unknown after a reload
-	unowned    map[string]bool // open files no package of the metadata holds
-	overlaid   map[string]bool // files overlaid in the last run
+	loaded bool
+	// fresh says Metadata loaded the metadata for freshOverlays and no
+	// Analyze has run since.
+	fresh         bool
+	freshOverlays map[string][]byte
+	loads         int // metadata loads so far
+	needReload    bool
+	loadErrs      []string
+	meta          map[string]*metaPkg // by package path
+	order         []string            // workspace packages, dependencies first
+	rdeps         map[string][]string // workspace importers of each package
+	owner         map[string]string   // filename → workspace package path
+	exports       map[string]*types.Package
+	listing       []byte          // the go list output the metadata came from
+	unresolved    map[string]bool // imports still unknown after a reload
+	unowned       map[string]bool // open files no package of the metadata holds
+	overlaid      map[string]bool // files overlaid in the last run
 
 	reqMu      sync.Mutex // guards reqChanges
 	reqChanges []FileChange
@@ -76,7 +79,6 @@ type Module struct {
 	pkgs   map[string]*Package // checked packages
 	dirty  map[string]bool     // packages that must be re-checked
 	facts  *Facts              // analysis facts of the checked packages
-	rules  modulerules.Rules   // the whole-module rules, with their memo
 	joins  int                 // whole-module steps run, for tests
 	joined moduleResult        // of the whole-module step of the last run
 	// moduleStale is set when a package was re-checked after joined was
@@ -158,17 +160,22 @@ func (m *Module) AnalyzeEarly(ctx context.Context, overlays map[string][]byte, e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
+	// Metadata loaded by Metadata for these very overlays, with no change
+	// on disk since, is as good as loaded now.
+	m.reqMu.Lock()
+	fresh := m.fresh && len(m.reqChanges) == 0 && maps.EqualFunc(overlays, m.freshOverlays, bytes.Equal)
+	m.reqMu.Unlock()
+	m.fresh, m.freshOverlays = false, nil
+
 	m.applyChanges()
 	m.diffOverlays(overlays)
-	reloaded := false
 	if !m.loaded || m.needReload {
 		if err := m.reload(ctx, overlays); err != nil {
 			return nil, err
 		}
-		reloaded = true
+		fresh = true
 	}
-
-	return m.analyzeLoaded(ctx, overlays, reloaded, early)
+	return m.analyzeLoaded(ctx, overlays, fresh, early)
 }
 
 // Metadata loads the package metadata unless it is loaded, and returns
@@ -184,16 +191,18 @@ func (m *Module) Metadata(ctx context.Context, overlays map[string][]byte) (list
 		if err := m.reload(ctx, overlays); err != nil {
 			return nil, nil, err
 		}
+		m.fresh, m.freshOverlays = true, maps.Clone(overlays)
 	}
 	return m.listing, slices.Sorted(maps.Keys(m.owner)), nil
 }
 
 // analyzeLoaded is the rest of AnalyzeEarly once the metadata is loaded;
 // m.mu is held.
-func (m *Module) analyzeLoaded(ctx context.Context, overlays map[string][]byte, reloaded bool, early func(*Snapshot)) (*Snapshot, error) {
-	// Parse dirty packages first to find imports the metadata lacks (an
-	// import added in an unsaved buffer): those need a reload.
-	if !reloaded {
+func (m *Module) analyzeLoaded(ctx context.Context, overlays map[string][]byte, fresh bool, early func(*Snapshot)) (*Snapshot, error) {
+	// Unless the metadata was just loaded, parse dirty packages first to
+	// find imports it lacks (an import added in an unsaved buffer): those
+	// need a reload.
+	if !fresh {
 		for p := range m.dirty {
 			mp := m.meta[p]
 			if mp == nil {

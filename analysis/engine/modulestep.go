@@ -48,7 +48,7 @@ func (m *Module) moduleStep(pkgs []*Package) moduleResult {
 	}
 	cycles, explained := clientCycles(pkgs)
 	return moduleResult{
-		Findings:  withFile(finding.Merge(m.rules.Check(models), cycles)),
+		Findings:  withFile(finding.Merge(modulerules.Check(models), cycles)),
 		Models:    models,
 		Explained: explained,
 	}

@@ -207,6 +207,10 @@ type Function struct {
 	Resource *Resource
 	// Method and Path are the directive's values as written.
 	Method, Path string
+	// RouteKey is RouteKey(Method, Path) for a valid route of a
+	// load-balanced resource, equal for two functions exactly when the
+	// router cannot tell their routes apart; "" otherwise.
+	RouteKey string
 
 	// Context reports whether the first parameter is a context.Context.
 	Context bool

@@ -4,26 +4,10 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 )
-
-// Rules runs the whole-module rules over the models of a module. The zero
-// value is ready to use. A Rules remembers the regexps of the route
-// templates it has compiled: the language server keeps one per module and
-// reruns Check after every edit, and compiling the templates of a
-// 2,000-function module with gorilla/mux each time would cost most of an
-// edit's budget.
-type Rules struct {
-	mu      sync.Mutex
-	regexps map[string]string // route template → mux regexp; "" when mux rejects it
-}
-
-// maxRegexps bounds Rules' memo: templates typed and abandoned in an
-// editor accumulate, and the memo starts over when it is full.
-const maxRegexps = 1 << 16
 
 // Check reports route-conflict, duplicate-resource, ambiguous-function and
 // the one-mothership part of resource-config over pkgs, which must hold
@@ -35,11 +19,11 @@ const maxRegexps = 1 << 16
 // pointer, and clears Function.Valid for functions that an error of these
 // rules concerns. It modifies the models it is given: callers that share
 // models with readers give it copies.
-func (rs *Rules) Check(pkgs []*model.Package) []finding.Finding {
+func Check(pkgs []*model.Package) []finding.Finding {
 	resources, functions := join(pkgs)
 	bad := make(map[*model.Resource]bool)
 	var out []finding.Finding
-	out = append(out, rs.routeConflicts(functions)...)
+	out = append(out, routeConflicts(functions)...)
 	out = append(out, duplicateResources(resources, bad)...)
 	out = append(out, ambiguousFunctions(functions)...)
 	out = append(out, motherships(resources, bad)...)

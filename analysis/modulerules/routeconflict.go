@@ -4,31 +4,26 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gorilla/mux"
-
 	"github.com/flash-lsp/flash-lsp/analysis/finding"
 	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/rules"
 )
 
 // routeConflicts reports route-conflict: functions of one load-balanced
-// resource with the same method and templates that gorilla/mux compiles to
-// the same regexp (variable names do not appear in it, patterns do). Each
+// resource with the same model.RouteKey, that is the same method and
+// templates that gorilla/mux compiles to the same regexp (variable names do
+// not appear in it, patterns do). Each
 // function of a conflict gets a finding at its path value, with related
 // information at the others.
-func (rs *Rules) routeConflicts(functions []*model.Function) []finding.Finding {
+func routeConflicts(functions []*model.Function) []finding.Finding {
 	groups := make(map[string][]*model.Function)
 	var keys []string
 	for _, f := range functions {
 		r := f.Resource
-		if r == nil || !r.LoadBalanced() || !f.PathPos.IsValid() || !model.ValidMethod(f.Method) || model.Reserved(f.Path) {
+		if r == nil || !r.LoadBalanced() || f.RouteKey == "" || model.Reserved(f.Path) {
 			continue // other rules report these
 		}
-		re := rs.pathRegexp(f.Path)
-		if re == "" {
-			continue // bad-path reports it
-		}
-		key := r.Ref() + " " + f.Method + " " + re
+		key := r.Ref() + " " + f.RouteKey
 		if _, ok := groups[key]; !ok {
 			keys = append(keys, key)
 		}
@@ -60,37 +55,4 @@ func (rs *Rules) routeConflicts(functions []*model.Function) []finding.Finding {
 		}
 	}
 	return out
-}
-
-// pathRegexp returns the regexp gorilla/mux matches path with, "" for a
-// template mux rejects or panics on, remembering the answer.
-func (rs *Rules) pathRegexp(path string) string {
-	rs.mu.Lock()
-	re, ok := rs.regexps[path]
-	rs.mu.Unlock()
-	if ok {
-		return re
-	}
-	re, err := muxRegexp(path)
-	if err != nil {
-		re = ""
-	}
-	rs.mu.Lock()
-	if rs.regexps == nil || len(rs.regexps) >= maxRegexps {
-		rs.regexps = make(map[string]string)
-	}
-	rs.regexps[path] = re
-	rs.mu.Unlock()
-	return re
-}
-
-// muxRegexp compiles a template as gorilla/mux does: two templates are the
-// same route exactly when their regexps are equal.
-func muxRegexp(path string) (re string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("route template %q: %v", path, r)
-		}
-	}()
-	return mux.NewRouter().NewRoute().Path(path).GetPathRegexp()
 }

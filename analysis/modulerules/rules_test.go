@@ -38,6 +38,9 @@ func fn(pkg, name string, line int, r *model.Resource, method, path string) *mod
 	if path != "" {
 		f.PathPos, f.PathValuePos, f.PathEnd = at(30), at(30+len("path=")), at(30+len("path=")+len(path))
 	}
+	if r != nil && r.LoadBalanced() && model.ValidMethod(method) {
+		f.RouteKey, _ = model.RouteKey(method, path)
+	}
 	return f
 }
 
@@ -73,7 +76,7 @@ func TestRouteConflict(t *testing.T) {
 			left := &model.Package{Path: "left", Functions: []*model.Function{fn("left", "A", 5, api, ma, pa)}}
 			right := &model.Package{Path: "right", Functions: []*model.Function{fn("right", "B", 7, &copyOfAPI, mb, pb)}}
 			pkgs := []*model.Package{{Path: "api", Resources: []*model.Resource{api}}, left, right}
-			got := new(Rules).Check(pkgs)
+			got := Check(pkgs)
 			if right.Functions[0].Resource != api {
 				t.Errorf("function of package right not joined to the declaring package's resource")
 			}
@@ -132,7 +135,7 @@ func TestRouteConflictIgnores(t *testing.T) {
 		fn("api", "H", 15, api, "GET", "/{v:(a|b)}"), // mux panics: bad-path
 		fn("api", "I", 17, api, "GET", "/{v:(a|b)}"),
 	}}}
-	for _, f := range new(Rules).Check(pkgs) {
+	for _, f := range Check(pkgs) {
 		if f.Rule == rules.RouteConflict {
 			t.Errorf("unexpected %s", f.Message)
 		}
@@ -161,7 +164,7 @@ func TestDuplicateResource(t *testing.T) {
 				{Path: "p", Resources: []*model.Resource{a}, Functions: []*model.Function{fa}},
 				{Path: "q", Resources: []*model.Resource{b}},
 			}
-			got := new(Rules).Check(pkgs)
+			got := Check(pkgs)
 			n := 0
 			for _, f := range got {
 				if f.Rule != rules.DuplicateResource {
@@ -199,7 +202,7 @@ func TestAmbiguousAndMothership(t *testing.T) {
 	a := fn("a", "Status", 3, q, "", "")
 	b := fn("b", "Status", 3, q, "", "")
 	c := fn("b", "Other", 6, q, "", "")
-	got := new(Rules).Check([]*model.Package{
+	got := Check([]*model.Package{
 		{Path: "r", Resources: []*model.Resource{q, home, portal}},
 		{Path: "a", Functions: []*model.Function{a}},
 		{Path: "b", Functions: []*model.Function{b, c}},
@@ -219,7 +222,7 @@ func TestAmbiguousAndMothership(t *testing.T) {
 		t.Errorf("mothership findings at %d-%d and %d, want the Mothership fields", got[2].Start, got[2].End, got[3].Start)
 	}
 	// One mothership is fine.
-	if fs := new(Rules).Check([]*model.Package{{Path: "r", Resources: []*model.Resource{home}}}); len(fs) != 0 {
+	if fs := Check([]*model.Package{{Path: "r", Resources: []*model.Resource{home}}}); len(fs) != 0 {
 		t.Errorf("one mothership: %v", fs)
 	}
 }

@@ -102,7 +102,7 @@ func (a *analyzer) addFunction(f *ast.File, fd *ast.FuncDecl, c *ast.Comment) {
 			vars, key, err := model.ParseRoute(fi.method, d.Path.Value)
 			fi.vars, fi.pathOK, fi.pathErr = vars, err == nil, err
 			if fi.method != "" && fi.pathOK {
-				fi.routeKey = key
+				fi.routeKey, fn.RouteKey = key, key
 			}
 		}
 	}
