@@ -132,6 +132,19 @@ type BuildResult struct {
 	Handlers []string
 }
 
+// CheckArchiveName reports whether name may be build's archive: a file
+// name (the archive is written inside .flash) that no file of flash-lsp's
+// own there has.
+func CheckArchiveName(name string) error {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return fmt.Errorf("archive name %q must be a file name, not a path (the archive is written inside .flash)", name)
+	}
+	if slices.Contains(flashOwnNames, name) {
+		return fmt.Errorf("archive name %q is taken by a file of flash-lsp's own in .flash", name)
+	}
+	return nil
+}
+
 // Build compiles every handler of res, which must have been written, and
 // packages them with the manifest into .flash/<archive>. The archive is
 // written atomically: a failure leaves the previous one, or none.
@@ -142,11 +155,8 @@ func Build(ctx context.Context, res *Result, opts BuildOptions) (*BuildResult, e
 	if opts.Archive == "" {
 		opts.Archive = DefaultArchive
 	}
-	if strings.ContainsAny(opts.Archive, `/\`) || opts.Archive == "." || opts.Archive == ".." {
-		return nil, fmt.Errorf("archive name %q must be a file name, not a path", opts.Archive)
-	}
-	if slices.Contains(flashOwnNames, opts.Archive) {
-		return nil, fmt.Errorf("archive name %q is taken by a file of flash-lsp's own in .flash", opts.Archive)
+	if err := CheckArchiveName(opts.Archive); err != nil {
+		return nil, err
 	}
 	if opts.Lock == nil {
 		lk, err := AcquireLock(res.Root)

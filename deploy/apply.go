@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,6 +79,23 @@ func (a *applier) save(name, step string) error {
 }
 
 func (a *applier) run(ctx context.Context, plan *Plan) error {
+	// 0. The key never goes into an endpoint's env in clear text: an Env
+	// literal holding it stops the deploy before anything happens.
+	if a.opts.APIKey != "" {
+		for _, s := range plan.Steps {
+			if s.Resource == nil || s.Action == Unchanged {
+				continue
+			}
+			env := s.Resource.UserEnv()
+			for _, k := range slices.Sorted(maps.Keys(env)) {
+				if env[k] == a.opts.APIKey {
+					return &StepError{s.Name, "check env", fmt.Errorf("the Env entry %s holds the RunPod API key in clear text; "+
+						"store it as a RunPod secret and name it with --api-key-secret", k)}
+				}
+			}
+		}
+	}
+
 	// 1. Images: only those the plan deploys; an unchanged digest pushes
 	// nothing.
 	pushed, checked := 0, 0
@@ -254,6 +272,15 @@ func (a *applier) update(ctx context.Context, s *Step, w Wiring) error {
 	next := *cur
 	if !u.Empty() {
 		ep, err := a.opts.Client.UpdateEndpoint(ctx, cur.EndpointID, u)
+		if runpod.NotFound(err) {
+			// Deleted behind the state's back: the state stops claiming
+			// it, so that the next deploy creates it again.
+			delete(a.st.Resources, s.Name)
+			if serr := a.save(s.Name, "update endpoint "+cur.EndpointID); serr != nil {
+				return serr
+			}
+			return &StepError{s.Name, "update endpoint " + cur.EndpointID, fmt.Errorf("%w; it is gone from RunPod: deploy again to create it", err)}
+		}
 		if err != nil {
 			return &StepError{s.Name, "update endpoint " + cur.EndpointID, err}
 		}
@@ -336,11 +363,7 @@ func (a *applier) healthy(ctx context.Context, typ, u string) (bool, string) {
 	if a.sendKey(u) {
 		req.Header.Set("Authorization", "Bearer "+a.opts.APIKey)
 	}
-	hc := a.opts.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := runpod.KeyOnHostOnly(a.opts.HTTP).Do(req)
 	if err != nil {
 		return false, "GET " + u + ": " + err.Error()
 	}

@@ -3,20 +3,22 @@ package deploy
 import (
 	"go/parser"
 	"go/token"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
 
 // MarkClientUsers sets UsesClients on the resources whose functions' packages
-// import a generated typed client (anything under the module's
-// flashclient/): their calls to siblings need the API key.
+// import a generated typed client (a package of the module whose client.go
+// carries the generated header, wherever generate --client-dir put it):
+// their calls to siblings need the API key.
 func MarkClientUsers(p *project.Project, rs []*Resource) {
-	prefix := p.Module + "/" + codegen.DefaultClientDir + "/"
 	byName := map[string]*Resource{}
 	for _, r := range rs {
 		byName[r.Name] = r
@@ -29,7 +31,7 @@ func MarkClientUsers(p *project.Project, rs []*Resource) {
 		imp, seen := uses[f.Pkg]
 		if !seen {
 			if pkg := p.Package(f.Pkg); pkg != nil {
-				imp = importsPrefix(pkg.Dir, prefix)
+				imp = importsGeneratedClient(pkg.Dir, p.Root, p.Module)
 			}
 			uses[f.Pkg] = imp
 		}
@@ -39,9 +41,10 @@ func MarkClientUsers(p *project.Project, rs []*Resource) {
 	}
 }
 
-// importsPrefix reports whether a non-test Go file in dir imports a package
-// whose path starts with prefix.
-func importsPrefix(dir, prefix string) bool {
+// importsGeneratedClient reports whether a non-test Go file in dir imports a
+// package of the module (at root, with path module) that is a generated
+// typed client.
+func importsGeneratedClient(dir, root, module string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false
@@ -57,10 +60,28 @@ func importsPrefix(dir, prefix string) bool {
 			continue
 		}
 		for _, spec := range f.Imports {
-			if path, err := strconv.Unquote(spec.Path.Value); err == nil && strings.HasPrefix(path, prefix) {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if err != nil {
+				continue
+			}
+			rel, ok := strings.CutPrefix(path, module+"/")
+			if ok && isGeneratedClient(filepath.Join(root, filepath.FromSlash(rel), codegen.ClientFileName)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// isGeneratedClient reports whether the file at name starts with the
+// generated header.
+func isGeneratedClient(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, len(model.GeneratedHeader))
+	_, err = io.ReadFull(f, buf)
+	return err == nil && string(buf) == model.GeneratedHeader
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/deploy/runpod"
+	"github.com/flash-lsp/flash-lsp/internal/fakerunpod"
 )
 
 func manifest() *codegen.Manifest {
@@ -189,5 +191,53 @@ func TestStateWriteIsAtomic(t *testing.T) {
 	os.WriteFile(filepath.Join(root, ".flash", "deploy.json"), []byte("{half"), 0o644)
 	if _, err := ReadState(root); err == nil {
 		t.Error("a malformed state file was read without error")
+	}
+}
+
+// TestCreateRequestEveryField: every Config field reaches the API under
+// the name SPEC 17.1 maps it to, and the fake RunPod, which validates as
+// the API documents, accepts the request.
+func TestCreateRequestEveryField(t *testing.T) {
+	m := &codegen.Manifest{Resources: map[string]*codegen.ManifestResource{
+		"full": {ResourceType: "ServerlessEndpoint", ConfigHash: "h", Config: map[string]any{
+			"name": "full", "gpuIds": []string{"ADA_24", "AMPERE_48"}, "gpuCount": int64(2),
+			"workersMin": int64(1), "workersMax": int64(4), "idleTimeout": int64(30),
+			"scalerType": "QUEUE_DELAY", "scalerValue": int64(7), "env": map[string]string{"A": "1"},
+			"diskGb": int64(40), "timeout": int64(600000), "flashboot": "FLASHBOOT",
+			"dataCenterIds": []string{"EU-RO-1", "US-TX-3"}, "networkVolumes": []string{"vol-1"}, "registry": "cred-1"}},
+	}}
+	r := Resources(m)[0]
+	req := r.Create("127.0.0.1:5000/app/full:sha-1", r.Env(Wiring{IDs: map[string]string{}}))
+	got, _ := json.Marshal(req)
+	want := `{"name":"full","type":"QUEUE","image":"127.0.0.1:5000/app/full:sha-1","env":{"A":"1","FLASH_RESOURCE_NAME":"full"},` +
+		`"disk":40,"registry":"cred-1","gpu":{"pools":["ADA_24","AMPERE_48"],"count":2},"workers":{"min":1,"max":4,"idleTimeout":30},` +
+		`"scaling":{"type":"QUEUE_DELAY","queueDelay":7},"dataCenterIds":["EU-RO-1","US-TX-3"],"networkVolumes":["vol-1"],` +
+		`"timeout":600000,"flashboot":"FLASHBOOT"}`
+	if string(got) != want {
+		t.Errorf("create:\n%s\nwant\n%s", got, want)
+	}
+	fake := fakerunpod.Start(t, "k")
+	c := &runpod.Client{BaseURL: fake.URL, APIKey: "k", HTTP: fakerunpod.LoopbackClient()}
+	if _, err := c.CreateEndpoint(context.Background(), req); err != nil {
+		t.Errorf("the fake RunPod rejects the request: %v", err)
+	}
+}
+
+// TestUpdateOmitsIdleTimeoutWhereRunPodRefusesIt: an IdleTimeout removed
+// from a queue resource that scales on REQUEST_COUNT is not reset to the
+// API's default, which RunPod refuses for that combination; elsewhere it
+// is.
+func TestUpdateOmitsIdleTimeoutWhereRunPodRefusesIt(t *testing.T) {
+	m := &codegen.Manifest{Resources: map[string]*codegen.ManifestResource{
+		"rc": {ResourceType: "CpuServerlessEndpoint", ConfigHash: "h",
+			Config: map[string]any{"name": "rc", "scalerType": "REQUEST_COUNT", "scalerValue": int64(2)}},
+		"qd": {ResourceType: "CpuServerlessEndpoint", ConfigHash: "h", Config: map[string]any{"name": "qd"}},
+	}}
+	for _, r := range Resources(m) {
+		got, _ := json.Marshal(r.Update([]string{"idleTimeout"}))
+		want := map[string]string{"rc": `{}`, "qd": `{"workers":{"idleTimeout":10}}`}[r.Name]
+		if string(got) != want {
+			t.Errorf("%s: update = %s, want %s", r.Name, got, want)
+		}
 	}
 }

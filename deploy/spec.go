@@ -260,6 +260,12 @@ func (r *Resource) scaling() runpod.Scaling {
 	return runpod.Scaling{Type: typ, QueueDelay: ptr(float64(v))}
 }
 
+// idleTimeoutApplies reports whether RunPod takes workers.idleTimeout for
+// r: not for a queue endpoint that scales on REQUEST_COUNT.
+func (r *Resource) idleTimeoutApplies() bool {
+	return r.Type != runpod.TypeQueue || r.scaling().Type != runpod.ScalerRequestCount
+}
+
 // Create is the API request that creates r's endpoint; unset fields are
 // omitted, not sent as zero.
 func (r *Resource) Create(image string, env map[string]string) *runpod.CreateEndpoint {
@@ -321,6 +327,9 @@ func (r *Resource) Update(changed []string) *runpod.UpdateEndpoint {
 		case "idleTimeout":
 			n, ok := r.intKey("idleTimeout")
 			if !ok || n <= 0 {
+				if !r.idleTimeoutApplies() {
+					continue // RunPod refuses any idleTimeout here
+				}
 				n = 10 // the API's default
 			}
 			w.IdleTimeout = ptr(n)

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/codegen"
 	"github.com/flash-lsp/flash-lsp/deploy/runpod"
 )
@@ -118,6 +119,20 @@ func (s *State) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Lookup finds the resource arg names: its name, or its directory name
+// (as flash-lsp run takes it).
+func (s *State) Lookup(arg string) (name string, ok bool) {
+	if s.Resources[arg] != nil {
+		return arg, true
+	}
+	for _, n := range s.Names() {
+		if model.DirName(n) == arg {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // EnvHash is the sha256 of an environment's canonical JSON.

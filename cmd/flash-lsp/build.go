@@ -36,8 +36,8 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *out == "" || path.Base(*out) != *out || *out == "." || *out == ".." {
-		fmt.Fprintf(stderr, "flash-lsp build: -o %q must be a file name (the archive is written inside .flash)\n", *out)
+	if err := codegen.CheckArchiveName(*out); err != nil {
+		fmt.Fprintf(stderr, "flash-lsp build: -o: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -441,6 +441,8 @@ func TestBuildQuickstart(t *testing.T) {
 		h.expect(t, "DELETE", "/items/2", "", 405, "")
 		// The mothership serves the manifest.
 		h.expect(t, "GET", "/manifest", "", 200, `{"project_name":"quickstart","module":"example.com/quickstart"}`)
+		// It serves the OpenAPI document generate wrote (SPEC 16).
+		h.expect(t, "GET", "/openapi.json", "", 200, string(mustRead(t, filepath.Join(mod, ".flash", "openapi", "test-api.json"))))
 		h.stop(t)
 	})
 	t.Run("cpu", func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -78,14 +77,14 @@ func runDeploy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flash-lsp deploy: %v\n", err)
 		return 1
 	}
-	for _, name := range only {
-		_, _, inCode := res.Resource(name)
-		if !inCode && st.Resources[name] == nil {
-			fmt.Fprintf(stderr, "flash-lsp deploy: unknown resource %q (resources: %s)\n", name, res.ResourceList())
+	for i, arg := range only {
+		if _, name, inCode := res.Resource(arg); inCode {
+			only[i] = name
+		} else if name, deployed := st.Lookup(arg); deployed {
+			only[i] = name // removed from the code: its plan is a delete
+		} else {
+			fmt.Fprintf(stderr, "flash-lsp deploy: unknown resource %q (resources: %s)\n", arg, res.ResourceList())
 			return 2
-		}
-		if inCode {
-			_, only[slices.Index(only, name)], _ = res.Resource(name)
 		}
 	}
 	changes, err := res.Write()
@@ -254,11 +253,13 @@ func runUndeploy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flash-lsp undeploy: %v\n", err)
 		return 1
 	}
-	for _, n := range names {
-		if st.Resources[n] == nil {
+	for i, n := range names {
+		name, ok := st.Lookup(n)
+		if !ok {
 			fmt.Fprintf(stderr, "flash-lsp undeploy: resource %q is not deployed (deployed: %s)\n", n, strings.Join(st.Names(), ", "))
 			return 2
 		}
+		names[i] = name
 	}
 	targets := names
 	if *all {
@@ -271,11 +272,9 @@ func runUndeploy(args []string, stdout, stderr io.Writer) int {
 	for _, n := range targets {
 		fmt.Fprintf(stdout, "delete %s\n", n)
 	}
-	if !*yes {
-		if !isTerminal(os.Stdin) {
-			fmt.Fprintln(stderr, "flash-lsp undeploy: pass --yes to delete without a terminal to confirm on")
-			return 2
-		}
+	// undeploy is itself the request to delete: like deploy, it asks only
+	// on a terminal, unless --yes.
+	if !*yes && isTerminal(os.Stdin) {
 		fmt.Fprint(stderr, "Delete these endpoints? [y/N] ")
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {

@@ -34,6 +34,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if *noClient && flagSet(fs, "client-dir") {
+		fmt.Fprintln(stderr, "flash-lsp generate: --client-dir and --no-client are alternatives: pass one")
+		fs.Usage()
+		return 2
+	}
 	if !*noClient {
 		if err := codegen.CheckClientDir(*clientDir); err != nil {
 			fmt.Fprintf(stderr, "flash-lsp generate: --client-dir: %v\n", err)
@@ -171,6 +176,13 @@ func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = append(append([]string(nil), rest[1:]...), after...)
 	}
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // usageExit is the exit code of a flag parsing error: 0 for -h.

@@ -222,3 +222,23 @@ func Noop(ctx context.Context) error { return nil }
 	}
 	w.stop(t)
 }
+
+// TestGenerateUsage: --client-dir and --no-client are alternatives
+// (SPEC 7): given both, generate says so and writes nothing, as it does for
+// a stray argument.
+func TestGenerateUsage(t *testing.T) {
+	mod := cgCopyModule(t, "quickstart")
+	for _, args := range [][]string{
+		{"generate", "--client-dir", "clients", "--no-client"},
+		{"generate", "--no-client", "--client-dir=flashclient"},
+		{"generate", "extra"},
+	} {
+		r := cgRun(t, mod, nil, args...)
+		if r.code != 2 || r.stderr == "" {
+			t.Errorf("%v: exit %d, want 2 with a message\n%s", args, r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(mod, ".flash")); !os.IsNotExist(err) {
+			t.Fatalf("%v wrote .flash: %v", args, err)
+		}
+	}
+}

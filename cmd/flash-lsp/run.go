@@ -29,9 +29,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flash-lsp run: --all serves every resource: drop %q\n", pos[0])
 			return 2
 		}
-		portSet := false
-		fs.Visit(func(f *flag.Flag) { portSet = portSet || f.Name == "port" })
-		if !portSet {
+		if !flagSet(fs, "port") {
 			*port = codegen.DefaultAllPort
 		}
 	}

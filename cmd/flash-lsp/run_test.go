@@ -62,6 +62,7 @@ func TestRunServesLive(t *testing.T) {
 		t.Errorf("run stderr lacks the serving line:\n%s", stderr)
 	}
 	h.expect(t, "GET", "/items/3", "", 200, `{"id":"3","name":"Gizmo"}`)
+	h.expect(t, "GET", "/openapi.json", "", 200, string(mustRead(t, filepath.Join(mod, ".flash", "openapi", "test-api.json"))))
 	h.expect(t, "POST", "/execute", `{"function_name":"GetItem","args":["2"],"kwargs":{"verbose":true}}`, 200,
 		`{"success":true,"result":{"name":"Gadget","description":"A useful gadget."}}`)
 
@@ -99,6 +100,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"run", "x", "--port", "70000"}, "not a TCP port"},
 		{[]string{"run", "nope"}, "no resource \"nope\"; resources: 03_05_load_balancer_cpu, 03_05_load_balancer_gpu, jobs, test-api"},
 		{[]string{"build", "-o", "../x.tar.gz"}, "must be a file name"},
+		{[]string{"build", "-o", "deploy.json"}, "taken by a file of flash-lsp's own"},
 		{[]string{"generate", "extra"}, "unexpected argument"},
 		{[]string{"build", "--nope"}, "flag provided but not defined"},
 		{[]string{"version", "--json"}, "unexpected argument"},
@@ -108,6 +110,10 @@ func TestRunUsage(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("flash-lsp %s: exit %d, want 2 with %q\n%s", strings.Join(c.args, " "), r.code, c.want, r.stderr)
 		}
+	}
+	// Usage errors write nothing.
+	if _, err := os.Stat(filepath.Join(mod, ".flash")); !os.IsNotExist(err) {
+		t.Errorf("a usage error wrote .flash: %v", err)
 	}
 }
 

@@ -65,7 +65,6 @@ type info struct {
 
 type components struct {
 	Schemas         map[string]*Schema        `json:"schemas"`
-	Responses       map[string]*response      `json:"responses"`
 	SecuritySchemes map[string]securityScheme `json:"securitySchemes"`
 }
 
@@ -98,7 +97,6 @@ type mediaType struct {
 }
 
 type response struct {
-	Ref         string               `json:"$ref,omitempty"`
 	Description string               `json:"description,omitempty"`
 	Content     map[string]mediaType `json:"content,omitempty"`
 }
@@ -109,13 +107,24 @@ const jsonType = "application/json"
 const ndjsonType = "application/x-ndjson"
 
 // errorResponses are the error answers every route may give (SPEC
-// section 8), each with the body {"error": "..."}.
-// They are components/responses, which each operation refers to.
-var errorResponses = []struct{ code, name, text string }{
-	{"400", "BadRequest", "The request does not bind: bad JSON, a missing or unknown parameter, a wrong type"},
-	{"404", "NotFound", "Not found"},
-	{"413", "PayloadTooLarge", "The body is larger than FLASH_MAX_BODY_BYTES"},
-	{"500", "InternalError", "The function returned an error or panicked"},
+// section 8), each with the body {"error": "..."}. Each operation carries
+// them in place, schema included, rather than as references: a reader of
+// responses["400"] finds the error body there, and the error schema takes
+// no name from the user's types in components/schemas.
+var errorResponses = []struct{ code, text string }{
+	{"400", "The request does not bind: bad JSON, a missing or unknown parameter, a wrong type"},
+	{"404", "Not found"},
+	{"413", "The body is larger than FLASH_MAX_BODY_BYTES"},
+	{"500", "The function returned an error or panicked"},
+}
+
+// errorBody is the schema of an error answer's body.
+func errorBody() *Schema {
+	return &Schema{
+		Type:       Types{"object"},
+		Properties: Properties{{Name: "error", Schema: &Schema{Type: Types{"string"}}}},
+		Required:   []string{"error"},
+	}
 }
 
 // Document renders the OpenAPI document of a load-balanced resource:
@@ -127,14 +136,6 @@ func Document(in Input) ([]byte, error) {
 		return nil, errors.New("openapi: only load-balanced resources have a document")
 	}
 	s := NewSchemas(in.Docs)
-	errComp := s.addComponent("\x00flash.Error", "", "flash", "Error", func() *Schema {
-		return &Schema{
-			Type:        Types{"object"},
-			Description: "The body of every error answer.",
-			Properties:  Properties{{Name: "error", Schema: &Schema{Type: Types{"string"}}}},
-			Required:    []string{"error"},
-		}
-	})
 	version := Version
 	for _, f := range in.Functions {
 		if f.Stream {
@@ -172,11 +173,6 @@ func Document(in Input) ([]byte, error) {
 		item[m] = op
 	}
 	d.Components.Schemas = s.Components()
-	d.Components.Responses = make(map[string]*response, len(errorResponses))
-	for _, e := range errorResponses {
-		d.Components.Responses[e.name] = &response{Description: e.text,
-			Content: map[string]mediaType{jsonType: {Schema: ref(errComp)}}}
-	}
 	d.Components.SecuritySchemes = map[string]securityScheme{"runpod": {Type: "http", Scheme: "bearer",
 		Description: "A RunPod API key; deployed endpoints require it, flash-lsp run does not"}}
 	w := &jsonWriter{indent: true}
@@ -245,7 +241,9 @@ func (s *Schemas) operation(f *model.Function, id string) (string, *operation, e
 			body.Properties = append(body.Properties, Property{Name: prm.Name, Schema: sc})
 		}
 	}
-	if !model.QueryMethod(f.Method) && len(body.Properties) > 0 {
+	// POST, PUT and PATCH take a JSON object, empty when every parameter
+	// is in the path (the handler reads an empty body as {}).
+	if !model.QueryMethod(f.Method) {
 		op.RequestBody = &requestBody{Required: len(body.Required) > 0,
 			Content: map[string]mediaType{jsonType: {Schema: body}}}
 	}
@@ -260,7 +258,8 @@ func (s *Schemas) operation(f *model.Function, id string) (string, *operation, e
 		op.Responses["204"] = &response{Description: f.Name + " returns no result"}
 	}
 	for _, e := range errorResponses {
-		op.Responses[e.code] = &response{Ref: "#/components/responses/" + e.name}
+		op.Responses[e.code] = &response{Description: e.text,
+			Content: map[string]mediaType{jsonType: {Schema: errorBody()}}}
 	}
 	return path, op, nil
 }

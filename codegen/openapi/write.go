@@ -272,13 +272,6 @@ func (w *jsonWriter) document(d *document) {
 		w.schema(d.Components.Schemas[name])
 	}
 	w.close('}')
-	w.key("responses")
-	w.open('{')
-	for _, name := range sortedKeys(d.Components.Responses) {
-		w.key(name)
-		w.response(d.Components.Responses[name])
-	}
-	w.close('}')
 	w.key("securitySchemes")
 	w.open('{')
 	for _, name := range sortedKeys(d.Components.SecuritySchemes) {
@@ -337,7 +330,6 @@ func (w *jsonWriter) operation(op *operation) {
 
 func (w *jsonWriter) response(r *response) {
 	w.open('{')
-	w.strField("$ref", r.Ref)
 	w.strField("description", r.Description)
 	if len(r.Content) > 0 {
 		w.content(r.Content)

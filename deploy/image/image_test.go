@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/flash-lsp/flash-lsp/deploy/image"
+	"github.com/flash-lsp/flash-lsp/deploy/runpod"
 	"github.com/flash-lsp/flash-lsp/internal/fakerunpod"
 )
 
@@ -245,5 +246,68 @@ func TestBuildOnBase(t *testing.T) {
 	got, _ := img.ConfigFile()
 	if !contains(got.Config.Env, "BASE_VAR=1") || !contains(got.Config.Env, "FLASH_MANIFEST_PATH="+image.ManifestPath) {
 		t.Errorf("env = %v", got.Config.Env)
+	}
+}
+
+// TestFakeLoadBalancerNeedsItsPort: like RunPod, the fake routes to a load
+// balancer's worker only when the endpoint's env sets PORT and PORT_HEALTH
+// and its ports expose PORT/http; otherwise the worker runs but /ping at
+// the endpoint answers 204 (not ready) for ever.
+func TestFakeLoadBalancerNeedsItsPort(t *testing.T) {
+	bin := buildBinary(t)
+	reg := startRegistry(t, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	img, err := image.Build(image.Spec{Binary: bin, Manifest: []byte("{}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	ref := image.Reference(reg, "lb", d)
+	opts := []remote.Option{remote.WithTransport(fakerunpod.LoopbackTransport())}
+	if _, err := (&image.Pusher{Options: opts}).Push(context.Background(), img, ref); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakerunpod.Start(t, "k")
+	fake.Launcher = &fakerunpod.Launcher{Dir: t.TempDir(), Log: io.Discard, Remote: opts}
+	c := &runpod.Client{BaseURL: fake.URL, APIKey: "k", HTTP: fakerunpod.LoopbackClient()}
+	one := 1
+	create := func(name string, env map[string]string, ports []string) *runpod.Endpoint {
+		ep, err := c.CreateEndpoint(context.Background(), &runpod.CreateEndpoint{Name: name, Type: runpod.TypeLoadBalancer,
+			Image: ref, Env: env, Ports: ports, CPU: []runpod.CPU{{ID: "cpu3c", VCPUCount: 2}},
+			Workers: &runpod.Workers{Min: &one, Max: &one}, Scaling: runpod.Scaling{Type: runpod.ScalerRequestCount, RequestCount: &one}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ep
+	}
+	ping := func(ep *runpod.Endpoint) int {
+		req, _ := http.NewRequest(http.MethodGet, ep.RequestURLs.Health, nil)
+		req.Header.Set("Authorization", "Bearer k")
+		resp, err := fakerunpod.LoopbackClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	wired := create("wired", map[string]string{"PORT": "80", "PORT_HEALTH": "80"}, []string{"80/http"})
+	bare := create("bare", nil, nil)
+	unexposed := create("unexposed", map[string]string{"PORT": "8080", "PORT_HEALTH": "8080"}, []string{"80/http"})
+	deadline := time.Now().Add(20 * time.Second)
+	for ping(wired) != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the wired load balancer never became healthy")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, ep := range []*runpod.Endpoint{bare, unexposed} {
+		for w := fake.Worker(ep.ID); w == nil || !w.Ready(); w = fake.Worker(ep.ID) {
+			if time.Now().After(deadline) || w.Failed() != nil {
+				t.Fatalf("%s: its worker does not run: %v", ep.Name, w.Failed())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := ping(ep); got != http.StatusNoContent {
+			t.Errorf("%s: /ping at the endpoint = %d, want 204 (running, not ready)", ep.Name, got)
+		}
 	}
 }

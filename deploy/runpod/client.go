@@ -291,11 +291,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := KeyOnHostOnly(c.HTTP).Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return -1, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
@@ -324,6 +320,33 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, out
 		return c.retryAfter(resp.Header.Get("Retry-After")), ae
 	}
 	return -1, ae
+}
+
+// KeyOnHostOnly returns a copy of hc (http.DefaultClient when nil) that
+// follows a redirect without the Authorization header once it leaves the
+// scheme and host, port included, of the first request: the key is never
+// sent over a redirect to another host (SPEC 14). Go's own rule would keep
+// it for another port of the same host name, and for subdomains.
+func KeyOnHostOnly(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	guarded := *hc // the caller's client may be shared: never change it
+	next := hc.CheckRedirect
+	guarded.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		if !strings.EqualFold(r.URL.Host, first.Host) || r.URL.Scheme != first.Scheme {
+			r.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(r, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &guarded
 }
 
 // retryAfter parses a Retry-After header (seconds or an HTTP date).

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,5 +166,115 @@ func TestCreateDroppedAnswerNoDuplicate(t *testing.T) {
 	}
 	if fake.Creates() != 2 {
 		t.Errorf("creates = %d, want 2", fake.Creates())
+	}
+}
+
+// TestKeyStaysOnTheAPIHost: an API answer that redirects to another host
+// (another port of loopback included) is followed without the key (SPEC
+// 14); a redirect within the API's host keeps it.
+func TestKeyStaysOnTheAPIHost(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]string{} // path → Authorization
+	)
+	record := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Host+r.URL.Path] = r.Header.Get("Authorization")
+		mu.Unlock()
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"endpoints": []}`))
+	}))
+	defer other.Close()
+	var api *httptest.Server
+	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(w, r)
+		switch r.URL.Path {
+		case "/v2/serverless":
+			http.Redirect(w, r, api.URL+"/v2/moved", http.StatusFound)
+		case "/v2/moved":
+			http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+		}
+	}))
+	defer api.Close()
+	c := &runpod.Client{BaseURL: api.URL + "/v2", APIKey: "key-1", HTTP: fakerunpod.LoopbackClient()}
+	if _, err := c.ListEndpoints(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	apiHost, otherHost := strings.TrimPrefix(api.URL, "http://"), strings.TrimPrefix(other.URL, "http://")
+	mu.Lock()
+	defer mu.Unlock()
+	for path, want := range map[string]string{apiHost + "/v2/serverless": "Bearer key-1", apiHost + "/v2/moved": "Bearer key-1", otherHost + "/elsewhere": ""} {
+		if got, ok := seen[path]; !ok || got != want {
+			t.Errorf("%s: Authorization %q (requested: %v), want %q", path, got, ok, want)
+		}
+	}
+}
+
+// TestFakeValidatesAsDocumented: the fake RunPod refuses what RunPod's
+// OpenAPI document refuses, so that a deploy test passing against it means
+// something: idleTimeout on a queue endpoint scaling on requestCount (and
+// no idleTimeout in its answers), a GPU count below 1, unknown keys inside
+// gpu and cpu entries, and duplicate CPU configurations.
+func TestFakeValidatesAsDocumented(t *testing.T) {
+	c, _ := newClient(t)
+	ctx := context.Background()
+	queue := func(extra map[string]any) map[string]any {
+		m := map[string]any{"name": "q", "type": "QUEUE", "image": "127.0.0.1:1/q:sha-1",
+			"cpu": []any{map[string]any{"id": "cpu3c", "vcpuCount": 2}}, "scaling": map[string]any{"type": "REQUEST_COUNT", "requestCount": 2}}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	for _, c2 := range []struct {
+		name string
+		body map[string]any
+		want string
+	}{
+		{"idleTimeout on a requestCount queue", queue(map[string]any{"workers": map[string]any{"max": 2, "idleTimeout": 5}}), "body.workers.idleTimeout"},
+		{"gpu count 0", queue(map[string]any{"cpu": nil, "gpu": map[string]any{"pools": []any{"ADA_24"}, "count": 0}}), "body.gpu.count"},
+		{"unknown gpu key", queue(map[string]any{"cpu": nil, "gpu": map[string]any{"pools": []any{"ADA_24"}, "size": 2}}), "body.gpu.size"},
+		{"unknown cpu key", queue(map[string]any{"cpu": []any{map[string]any{"id": "cpu3c", "vcpuCount": 2, "memory": 4}}}), "body.cpu"},
+		{"duplicate cpu", queue(map[string]any{"cpu": []any{map[string]any{"id": "cpu3c", "vcpuCount": 2}, map[string]any{"id": "cpu3c", "vcpuCount": 2}}}), "body.cpu"},
+	} {
+		body := c2.body
+		if body["cpu"] == nil {
+			delete(body, "cpu")
+		}
+		err := c.Raw(ctx, http.MethodPost, "/serverless", body)
+		if err == nil || !strings.Contains(err.Error(), "RunPod rejected the request") || !strings.Contains(err.Error(), c2.want) {
+			t.Errorf("%s: err = %v, want a 422 naming %s", c2.name, err, c2.want)
+		}
+	}
+
+	// A requestCount queue without idleTimeout is made, and its answers
+	// have none; a PATCH that sends one is refused; a queue switched to
+	// requestCount loses its idleTimeout.
+	ep, err := c.CreateEndpoint(ctx, &runpod.CreateEndpoint{Name: "q", Type: runpod.TypeQueue, Image: "127.0.0.1:1/q:sha-1",
+		CPU: []runpod.CPU{{ID: "cpu3c", VCPUCount: 2}}, Scaling: runpod.Scaling{Type: runpod.ScalerRequestCount, RequestCount: ptr(2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.Workers.IdleTimeout != nil {
+		t.Errorf("a requestCount queue's answer has idleTimeout %d", *ep.Workers.IdleTimeout)
+	}
+	if _, err := c.UpdateEndpoint(ctx, ep.ID, &runpod.UpdateEndpoint{Workers: &runpod.Workers{IdleTimeout: ptr(30)}}); err == nil ||
+		!strings.Contains(err.Error(), "body.workers.idleTimeout") {
+		t.Errorf("PATCH idleTimeout on a requestCount queue: %v, want a 422", err)
+	}
+	delay, err := c.CreateEndpoint(ctx, &runpod.CreateEndpoint{Name: "d", Type: runpod.TypeQueue, Image: "127.0.0.1:1/d:sha-1",
+		CPU: []runpod.CPU{{ID: "cpu3c", VCPUCount: 2}}, Scaling: runpod.Scaling{Type: runpod.ScalerQueueDelay, QueueDelay: ptr(4.0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UpdateEndpoint(ctx, delay.ID, &runpod.UpdateEndpoint{Scaling: &runpod.Scaling{Type: runpod.ScalerRequestCount, RequestCount: ptr(3)}})
+	if err != nil {
+		t.Fatalf("switching a queue to requestCount: %v", err)
+	}
+	if up.Workers.IdleTimeout != nil {
+		t.Errorf("after the switch the answer still has idleTimeout %d", *up.Workers.IdleTimeout)
 	}
 }

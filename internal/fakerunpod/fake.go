@@ -398,7 +398,7 @@ func (s *Server) create(w http.ResponseWriter, body []byte) {
 	if gpu == cpu {
 		errs = append(errs, "body: exactly one of gpu or cpu is required")
 	}
-	errs = append(errs, validate(in, typ)...)
+	errs = append(errs, validate(in, typ, scalerType(in))...)
 	if len(errs) > 0 {
 		problem(w, http.StatusUnprocessableEntity, "Request validation failed.", errs)
 		return
@@ -439,6 +439,7 @@ func defaults(data map[string]any) {
 		}
 	}
 	data["workers"] = wk
+	dropIdleTimeout(data)
 	for k, v := range map[string]any{"dataCenterIds": []any{}, "networkVolumes": []any{}, "flashboot": "OFF", "timeout": 0, "env": map[string]any{}} {
 		if _, ok := data[k]; !ok {
 			data[k] = v
@@ -465,7 +466,11 @@ func (s *Server) update(w http.ResponseWriter, id string, body []byte) {
 		return
 	}
 	typ, _ := ep.data["type"].(string)
-	errs := validate(in, typ)
+	scaler := scalerType(in)
+	if scaler == "" {
+		scaler = scalerType(ep.data)
+	}
+	errs := validate(in, typ, scaler)
 	if _, ok := in["gpu"]; ok && ep.data["gpu"] == nil {
 		errs = append(errs, "body.gpu: the compute family of an endpoint cannot change")
 	}
@@ -490,6 +495,7 @@ func (s *Server) update(w http.ResponseWriter, id string, body []byte) {
 		}
 		data[k] = v // env included: an env in a PATCH replaces the whole env
 	}
+	dropIdleTimeout(data)
 	ep.data = data
 	s.mu.Unlock()
 	if release {
@@ -500,8 +506,39 @@ func (s *Server) update(w http.ResponseWriter, id string, body []byte) {
 	reply(w, http.StatusOK, clone(data))
 }
 
-// validate checks the fields both create and update accept.
-func validate(in map[string]any, typ string) []string {
+// scalerType is the scaling type a body or a stored endpoint names.
+func scalerType(m map[string]any) string {
+	sc, _ := m["scaling"].(map[string]any)
+	t, _ := sc["type"].(string)
+	return t
+}
+
+// idleTimeoutApplies reports whether workers.idleTimeout means anything:
+// RunPod rejects it for queue endpoints that scale on requestCount, and
+// leaves it out of their answers.
+func idleTimeoutApplies(typ, scaler string) bool {
+	return !(typ == "QUEUE" && scaler == "REQUEST_COUNT")
+}
+
+// dropIdleTimeout removes workers.idleTimeout from a stored endpoint for
+// which it does not apply.
+func dropIdleTimeout(data map[string]any) {
+	typ, _ := data["type"].(string)
+	if wk, ok := data["workers"].(map[string]any); ok && !idleTimeoutApplies(typ, scalerType(data)) {
+		delete(wk, "idleTimeout")
+	}
+}
+
+// Keys RunPod's schemas allow inside gpu and cpu entries (their
+// unevaluatedProperties are false).
+var (
+	gpuKeys = []string{"pools", "excludedTypes", "count", "allowedCudaVersions", "minCudaVersion"}
+	cpuKeys = []string{"id", "vcpuCount"}
+)
+
+// validate checks the fields both create and update accept; scaler is the
+// scaling type the endpoint will have.
+func validate(in map[string]any, typ, scaler string) []string {
 	var errs []string
 	if sc, ok := in["scaling"]; ok {
 		m, _ := sc.(map[string]any)
@@ -539,6 +576,9 @@ func validate(in map[string]any, typ string) []string {
 				errs = append(errs, "body.workers."+k+": out of range")
 			}
 		}
+		if _, ok := m["idleTimeout"]; ok && !idleTimeoutApplies(typ, scaler) {
+			errs = append(errs, "body.workers.idleTimeout: not applicable to queue-based endpoints scaling on requestCount")
+		}
 		lo, e1 := number(m["min"])
 		hi, e2 := number(m["max"])
 		if e1 == nil && e2 == nil && lo > hi {
@@ -570,18 +610,39 @@ func validate(in map[string]any, typ string) []string {
 		if pools, _ := gpu["pools"].([]any); len(pools) == 0 {
 			errs = append(errs, "body.gpu.pools: at least one pool is required")
 		}
+		if c, ok := gpu["count"]; ok {
+			if n, err := number(c); err != nil || n < 1 || n != float64(int(n)) {
+				errs = append(errs, "body.gpu.count: expected an integer ≥ 1")
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(gpu)) {
+			if !slices.Contains(gpuKeys, k) {
+				errs = append(errs, "body.gpu."+k+": unexpected property")
+			}
+		}
 	}
 	if cpu, ok := in["cpu"]; ok {
 		list, _ := cpu.([]any)
 		if len(list) == 0 {
 			errs = append(errs, "body.cpu: at least one configuration is required")
 		}
+		seen := map[string]bool{}
 		for _, c := range list {
 			m, _ := c.(map[string]any)
 			n, err := number(m["vcpuCount"])
 			if id, _ := m["id"].(string); id == "" || err != nil || n < 2 || int(n)&(int(n)-1) != 0 {
 				errs = append(errs, fmt.Sprintf("body.cpu: %v needs an id and a power-of-two vcpuCount ≥ 2", c))
 			}
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if !slices.Contains(cpuKeys, k) {
+					errs = append(errs, "body.cpu."+k+": unexpected property")
+				}
+			}
+			key, _ := json.Marshal(m) // sorted keys: equal entries, equal keys
+			if seen[string(key)] {
+				errs = append(errs, fmt.Sprintf("body.cpu: %v is listed twice", c))
+			}
+			seen[string(key)] = true
 		}
 	}
 	if d, ok := in["disk"]; ok {
@@ -657,16 +718,33 @@ func (s *Server) worker(ep *endpoint) *Worker {
 	return ep.worker
 }
 
+// portWired reports whether a load balancer's env sets PORT and
+// PORT_HEALTH and its ports expose PORT/http: RunPod's edge routes to its
+// workers only then (otherwise they stay "running, not ready").
+func portWired(data map[string]any) bool {
+	env, _ := data["env"].(map[string]any)
+	port, _ := env["PORT"].(string)
+	health, _ := env["PORT_HEALTH"].(string)
+	if port == "" || health == "" {
+		return false
+	}
+	ports, _ := data["ports"].([]any)
+	return slices.Contains(ports, any(port+"/http"))
+}
+
 // serveEndpoint is the endpoint edge: load-balancer traffic is proxied to
-// the worker (204 on /ping while there is none yet), queue health is
-// answered from the worker's state.
+// the worker (204 on /ping while there is none yet, or while the endpoint
+// does not expose its port), queue health is answered from the worker's
+// state.
 func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, rest string) {
 	id, sub, _ := strings.Cut(rest, "/")
 	s.mu.Lock()
 	ep := s.endpoints[id]
 	var typ string
+	routed := true
 	if ep != nil {
 		typ, _ = ep.data["type"].(string)
+		routed = typ != "LOAD_BALANCER" || portWired(ep.data)
 	}
 	s.mu.Unlock()
 	if ep == nil {
@@ -694,7 +772,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		reply(w, http.StatusOK, h)
 		return
 	}
-	if wk == nil || !wk.Ready() {
+	if wk == nil || !wk.Ready() || !routed {
 		if sub == "ping" && (wk == nil || wk.Failed() == nil) {
 			w.WriteHeader(http.StatusNoContent) // initializing
 			return

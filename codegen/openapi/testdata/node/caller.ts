@@ -8,11 +8,12 @@ type Item = API["schemas"]["Item"];
 type GetItemQuery = NonNullable<APIPaths["/items/{id}"]["get"]["parameters"]["query"]>;
 type TransformBody = CPUPaths["/transform"]["post"]["requestBody"]["content"]["application/json"];
 type Transformed = CPUPaths["/transform"]["post"]["responses"][200]["content"]["application/json"];
+type ErrorBody = APIPaths["/items/{id}"]["get"]["responses"][404]["content"]["application/json"];
 
 async function call<T>(res: Promise<Response>): Promise<T> {
   const r = await res;
   if (!r.ok) {
-    const body = (await r.json()) as API["schemas"]["Error"];
+    const body = (await r.json()) as ErrorBody;
     throw new Error(`${r.status}: ${body.error}`);
   }
   return (await r.json()) as T;
