@@ -104,6 +104,25 @@ func TestOpenAPITellsTheTruth(t *testing.T) {
 	if err := item.VisitJSON(map[string]any{"id": "1", "price": 1.0}, openapi3.EnableJSONSchema2020()); err == nil {
 		t.Error("the Item schema accepts an item without its name")
 	}
+
+	// Killed without a chance to forward a signal, flash-lsp takes the
+	// server it started with it: no server outlives its run.
+	cmd.Process.Kill()
+	select {
+	case <-done: // its output closed: the server that shared it is gone too
+	case <-time.After(10 * time.Second):
+		t.Fatal("10 s after flash-lsp run --all was killed, its server still holds its output open")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/ping")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still answers 10 s after flash-lsp run --all was killed")
+		}
+	}
 }
 
 // checkOperation sends op's example request under base and validates the

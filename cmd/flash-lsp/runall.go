@@ -104,9 +104,7 @@ func serveBinary(bin, dir string, env []string, name, banner string, stdout, std
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	// Its own process group: a terminal's Ctrl-C reaches flash-lsp only,
-	// which forwards it once, so the server sees one signal and drains.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = serverProcAttr()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
