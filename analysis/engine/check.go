@@ -236,7 +236,11 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) *Package {
 			continue
 		}
 		pkg.Files = append(pkg.Files, f)
-		asts = append(asts, f.AST)
+		if generated(f.Content) {
+			asts = append(asts, declarationsOnly(f.AST))
+		} else {
+			asts = append(asts, f.AST)
+		}
 	}
 
 	deps := make(map[string]*Package)
@@ -421,6 +425,26 @@ func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
 // generated reports whether content is a file flash-lsp generated.
 func generated(content []byte) bool {
 	return bytes.HasPrefix(content, []byte(model.GeneratedHeader+"\n"))
+}
+
+// declarationsOnly returns f without its function bodies, for the type
+// checker. The files flash-lsp generates (typed clients, as large as the
+// code they call) compile by construction: what can go wrong in them, a
+// type that changed or disappeared, shows in their declarations, and
+// checking their bodies would double the cost of a check. The parsed file
+// itself is left alone.
+func declarationsOnly(f *ast.File) *ast.File {
+	out := *f
+	out.Decls = make([]ast.Decl, len(f.Decls))
+	for i, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+			c := *fd
+			c.Body = nil
+			d = &c
+		}
+		out.Decls[i] = d
+	}
+	return &out
 }
 
 // importsGenerated reports whether f imports a workspace package that

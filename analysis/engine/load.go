@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -149,7 +150,12 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 		early []*listPackage
 		wg    sync.WaitGroup
 	)
-	if !m.cfg.Batch {
+	if m.cfg.Batch {
+		// A batch client loads once: parse while the go command lists.
+		m.fset = token.NewFileSet()
+		m.files = make(map[string]*File)
+		wg.Go(func() { m.prefetch(overlays) })
+	} else {
 		wg.Go(func() { early = m.listImportedExports(ctx, env, overlayFile, overlays) })
 	}
 	raw, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile,
@@ -257,12 +263,15 @@ func (m *Module) load(ctx context.Context, overlays map[string][]byte) error {
 			m.rdeps[d] = append(m.rdeps[d], path)
 		}
 	}
-	// A fresh FileSet, export-data universe and fact store: the old ones
-	// would grow forever across reloads.
-	m.fset = token.NewFileSet()
+	// A fresh FileSet, parse cache, export-data universe and fact store:
+	// the old ones would grow forever across reloads. (A failed reload
+	// keeps them, with the packages checked in them.)
+	if !m.cfg.Batch {
+		m.fset = token.NewFileSet()
+		m.files = make(map[string]*File)
+	}
 	m.exports = make(map[string]*types.Package)
 	m.facts = NewFacts()
-	m.files = make(map[string]*File)
 	m.pkgs = make(map[string]*Package)
 	m.dirty = make(map[string]bool)
 	for _, p := range m.order {
@@ -362,6 +371,26 @@ func (m *Module) listImportedExports(ctx context.Context, env []string, overlayF
 			imports[path] = true
 		}
 	}
+	for _, name := range m.goFiles(overlays) {
+		read(name)
+	}
+	if len(imports) == 0 {
+		return nil
+	}
+	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, slices.Sorted(maps.Keys(imports))...)
+	_, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile, args...)
+	if err != nil {
+		return nil
+	}
+	return listed
+}
+
+// goFiles returns the Go files that ./... can reach in the module's tree
+// (not under testdata, vendor, a directory whose name starts with . or _,
+// or another module), and the overlays' Go files in it, in no order:
+// before the go command has listed the module, what its packages may hold.
+func (m *Module) goFiles(overlays map[string][]byte) []string {
+	var names []string
 	filepath.WalkDir(m.Dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -379,27 +408,37 @@ func (m *Module) listImportedExports(ctx context.Context, env []string, overlayF
 			}
 			return nil
 		}
-		if strings.HasSuffix(base, ".go") {
-			if _, ok := overlays[name]; !ok {
-				read(name)
-			}
+		if _, ok := overlays[name]; !ok && strings.HasSuffix(base, ".go") {
+			names = append(names, name)
 		}
 		return nil
 	})
 	for name := range overlays {
 		if strings.HasSuffix(name, ".go") && m.Contains(name) {
-			read(name)
+			names = append(names, name)
 		}
 	}
-	if len(imports) == 0 {
-		return nil
+	return names
+}
+
+// prefetch parses the Go files the module may hold while the go command
+// lists it, on every processor: most are the files its packages hold,
+// whose parses check then finds done.
+func (m *Module) prefetch(overlays map[string][]byte) {
+	names := make(chan string)
+	var wg sync.WaitGroup
+	for range goruntime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for name := range names {
+				m.parse(name, overlays)
+			}
+		})
 	}
-	args := append([]string{"-json=ImportPath,Export,Error", "-export=true", "--"}, slices.Sorted(maps.Keys(imports))...)
-	_, listed, err := goList(ctx, m.Dir, env, m.cfg.BuildFlags, overlayFile, args...)
-	if err != nil {
-		return nil
+	for _, name := range m.goFiles(overlays) {
+		names <- name
 	}
-	return listed
+	close(names)
+	wg.Wait()
 }
 
 // pkgPathOf is the package path of a go list package ID ("p [q.test]" → "p").
