@@ -13,11 +13,19 @@ import (
 // packages with one bare name on one resource, whose callers must use the
 // qualified name. A warning: code is still generated.
 func ambiguousFunctions(functions []*model.Function) []finding.Finding {
+	// Names are almost always unique: only a name that occurs twice
+	// needs its resource's Ref (a new string) in a key.
+	names := make(map[string]int, len(functions))
+	for _, f := range functions {
+		if f.Resource != nil {
+			names[f.Name]++
+		}
+	}
 	type key struct{ res, name string }
 	groups := make(map[key][]*model.Function)
 	var keys []key
 	for _, f := range functions {
-		if f.Resource == nil {
+		if f.Resource == nil || names[f.Name] < 2 {
 			continue
 		}
 		k := key{f.Resource.Ref(), f.Name}

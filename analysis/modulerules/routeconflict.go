@@ -16,12 +16,18 @@ import (
 // function of a conflict gets a finding at its path value, with related
 // information at the others.
 func routeConflicts(functions []*model.Function) []finding.Finding {
+	// Routes are almost always unique: only a route that occurs twice
+	// needs its resource's Ref in a key.
+	routes := make(map[string]int, len(functions))
+	for _, f := range functions {
+		routes[f.RouteKey]++
+	}
 	groups := make(map[string][]*model.Function)
 	var keys []string
 	for _, f := range functions {
 		r := f.Resource
-		if r == nil || !r.LoadBalanced() || f.RouteKey == "" || model.Reserved(f.Path) {
-			continue // other rules report these
+		if r == nil || !r.LoadBalanced() || f.RouteKey == "" || routes[f.RouteKey] < 2 || model.Reserved(f.Path) {
+			continue // other rules report these, or no other function has the route
 		}
 		key := r.Ref() + " " + f.RouteKey
 		if _, ok := groups[key]; !ok {
