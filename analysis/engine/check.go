@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/scanner"
+	"go/token"
 	"go/types"
 	"maps"
 	"os"
@@ -401,18 +402,27 @@ func apiOf(pkg *types.Package) string {
 }
 
 // trim replaces the syntax of pkg's files by their package clause and
-// imports, once the package is checked, except for open buffers (which
-// completion and hover read), flash-lsp's generated files and the files
-// that import a generated typed client (which the client-cycle rule
-// reads), so that memory holds syntax only where edits happen.
+// imports, once the package is checked, so that memory holds syntax only
+// where edits happen. Open buffers (which completion and hover read) and
+// the files that import a generated typed client (whose uses the
+// client-cycle rule finds) keep theirs; a generated client keeps, besides,
+// what that rule reads of it: its header and constants.
 func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
 	for i, f := range pkg.Files {
-		if f.AST == nil || f.Trimmed || overlays[f.Name] != nil || generated(f.Content) || m.importsGenerated(f, overlays) {
+		if f.AST == nil || f.Trimmed || overlays[f.Name] != nil || m.importsGenerated(f, overlays) {
 			continue
 		}
 		t := &File{Name: f.Name, Content: f.Content, Tok: f.Tok, ParseErr: f.ParseErr, Trimmed: true,
 			AST: &ast.File{Package: f.AST.Package, Name: f.AST.Name, Imports: f.AST.Imports,
 				FileStart: f.AST.FileStart, FileEnd: f.AST.FileEnd, GoVersion: f.AST.GoVersion}}
+		if generated(f.Content) {
+			t.AST.Comments = f.AST.Comments[:min(1, len(f.AST.Comments))]
+			for _, d := range f.AST.Decls {
+				if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
+					t.AST.Decls = append(t.AST.Decls, gd)
+				}
+			}
+		}
 		pkg.Files[i] = t
 		m.fileMu.Lock()
 		if m.files[f.Name] == f {
