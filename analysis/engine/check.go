@@ -308,7 +308,7 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) *Package {
 		pm.Dir = mp.Dir
 	}
 	pkg.Model = pm
-	if tpkg != nil {
+	if tpkg != nil && !m.cfg.Batch { // a batch client checks every package once
 		pkg.api = apiOf(tpkg) + "\n" + m.facts.Fingerprint(mp.Path)
 	}
 	pkg.imported = make(map[string]*types.Package, len(deps))

@@ -73,7 +73,8 @@ type Project struct {
 	functions    map[*model.Resource][]*model.Function
 	numPackages  int
 	numFunctions int
-	sums         map[string][sha256.Size]byte
+	sums         map[string][sha256.Size]byte // when the findings come from the cache
+	analysed     map[string][]byte            // the contents analysed, by file name
 }
 
 // NumPackages returns the number of packages checked (external test
@@ -205,9 +206,10 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 		slices.SortFunc(p.Packages, func(a, b *model.Package) int { return cmp.Compare(a.Path, b.Path) })
 		p.index()
 		p.numPackages, p.numFunctions = len(p.Packages), len(p.AllFunctions())
-		p.sums = make(map[string][sha256.Size]byte, len(snap.Files))
+		p.sums = nil
+		p.analysed = make(map[string][]byte, len(snap.Files))
 		for name, f := range snap.Files {
-			p.sums[name] = sha256.Sum256(f.Content)
+			p.analysed[name] = f.Content
 		}
 		if cacheFile != "" {
 			writeCache(cacheFile, cacheEntry{Findings: found, Packages: p.numPackages, Functions: p.numFunctions})
@@ -229,6 +231,9 @@ func Load(ctx context.Context, cfg Config) (*Project, error) {
 // Sum returns the sha256 of the contents of file name as it was analysed,
 // and whether the file was: a fix applies only to those bytes.
 func (p *Project) Sum(name string) ([sha256.Size]byte, bool) {
+	if data, ok := p.analysed[name]; ok {
+		return sha256.Sum256(data), true
+	}
 	s, ok := p.sums[name]
 	return s, ok
 }
