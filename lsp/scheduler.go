@@ -39,8 +39,6 @@ type moduleState struct {
 	ready     chan struct{}     // closed after the first completed run
 	readyOnce sync.Once
 	updated   chan struct{} // closed and replaced after each completed run
-	gen       int           // generation: schedule calls so far
-	doneGen   int           // gen when the last completed run began
 	lastKick  time.Time
 	lastErr   string // the last analysis failure shown; only loop uses it
 	busy      bool   // a run is queued or in progress
@@ -78,7 +76,6 @@ func (s *Server) schedule(ms *moduleState, files []string) {
 		return
 	}
 	ms.first = append(ms.first, files...)
-	ms.gen++
 	ms.burst = ms.busy || time.Since(ms.lastKick) < quiet
 	ms.busy = true
 	ms.lastKick = time.Now()
@@ -121,21 +118,6 @@ func (ms *moduleState) current(ctx context.Context, filename string, timeout tim
 		doc, open := ms.s.document(filename)
 		f := snap.Files[filename]
 		return !open || f == nil || bytes.Equal(f.Content, doc.text)
-	})
-}
-
-// scheduleAndWait schedules a run of ms and waits, at most timeout, for a
-// run that began after it to end (so it saw every buffer and every file
-// change so far), and returns the newest snapshot, as current does.
-func (ms *moduleState) scheduleAndWait(ctx context.Context, timeout time.Duration) *engine.Snapshot {
-	ms.s.schedule(ms, nil)
-	ms.mu.Lock()
-	want := ms.gen
-	ms.mu.Unlock()
-	return ms.currentWhen(ctx, timeout, func(*engine.Snapshot) bool {
-		ms.mu.Lock()
-		defer ms.mu.Unlock()
-		return ms.doneGen >= want || ms.stopped
 	})
 }
 
@@ -205,7 +187,6 @@ func (ms *moduleState) loop() {
 		ms.cancel = cancel
 		first := ms.first
 		ms.first = nil
-		gen := ms.gen
 		ms.mu.Unlock()
 
 		overlays, versions := s.overlays(ms.mod)
@@ -240,7 +221,6 @@ func (ms *moduleState) loop() {
 			ms.readyOnce.Do(func() { close(ms.ready) })
 			ms.mu.Lock()
 			ms.busy, ms.burst = len(ms.kick) > 0, false
-			ms.doneGen = gen
 			close(ms.updated)
 			ms.updated = make(chan struct{})
 			ms.mu.Unlock()
@@ -249,7 +229,6 @@ func (ms *moduleState) loop() {
 		ms.lastErr = ""
 		ms.readyOnce.Do(func() { close(ms.ready) })
 		ms.mu.Lock()
-		ms.doneGen = gen
 		close(ms.updated)
 		ms.updated = make(chan struct{})
 		// The edit is analysed: one that comes in while we publish, in

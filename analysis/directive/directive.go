@@ -43,18 +43,6 @@ type Directive struct {
 	Fields []Field
 }
 
-// ResourceParts splits the resource field into its package qualifier ("" when
-// unqualified) and identifier.
-func (d *Directive) ResourceParts() (pkg, name string) {
-	if d.Resource == nil {
-		return "", ""
-	}
-	if i := strings.IndexByte(d.Resource.Value, '.'); i >= 0 {
-		return d.Resource.Value[:i], d.Resource.Value[i+1:]
-	}
-	return "", d.Resource.Value
-}
-
 // Error is a problem found while parsing; Rule is rules.DirectiveSyntax or
 // rules.UnknownKey.
 type Error struct {

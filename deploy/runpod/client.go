@@ -194,25 +194,6 @@ func (c *Client) CreateRegistry(ctx context.Context, req *CreateRegistry) (*Regi
 	return &r, nil
 }
 
-// ListRegistries returns the account's registry credentials.
-func (c *Client) ListRegistries(ctx context.Context) ([]Registry, error) {
-	var list []Registry
-	if err := c.do(ctx, http.MethodGet, "/registries", nil, &list, nil); err != nil {
-		return nil, err
-	}
-	return list, nil
-}
-
-// DeleteRegistry deletes a registry credential; a missing one counts as
-// deleted.
-func (c *Client) DeleteRegistry(ctx context.Context, id string) error {
-	err := c.do(ctx, http.MethodDelete, "/registries/"+url.PathEscape(id), nil, nil, nil)
-	if NotFound(err) {
-		return nil
-	}
-	return err
-}
-
 // do sends one call, retrying 429, 5xx and network errors. For a call that
 // is not idempotent, recover (when set) decides after a network error
 // whether the lost request took effect (true: stop, out is filled).
