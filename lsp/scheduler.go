@@ -16,11 +16,10 @@ import (
 
 // The scheduler: one goroutine per module runs its analysis in the
 // background. Every edit, open, close and file change calls schedule,
-// which bumps the module's generation counter, cancels the run in
-// progress through the module's one cancel func, and kicks the loop; the
-// loop runs the newest generation once a burst of edits pauses, and
-// publishes its diagnostics. Requests that need the analysis of the text
-// they see wait for it (current, scheduleAndWait) without blocking the
+// which cancels the run in progress through the module's one cancel func
+// and kicks the loop; the loop analyses the newest text once a burst of
+// edits pauses, and publishes its diagnostics. Requests that need the
+// analysis of the text they see wait for it (current) without blocking the
 // message queue.
 
 // moduleState runs one module's analysis in a background goroutine. An
