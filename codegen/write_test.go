@@ -197,7 +197,7 @@ func TestWriteKeepsUserFiles(t *testing.T) {
 		}
 	}
 	for _, made := range []string{".flash/handlers/test-api2/main.go", "flashclient/test-api2/client.go"} {
-		if !hasHeader(filepath.Join(root, made)) {
+		if !HasHeader(filepath.Join(root, made)) {
 			t.Errorf("%s not generated", made)
 		}
 	}
@@ -362,7 +362,7 @@ func TestWriteCaseInsensitiveRename(t *testing.T) {
 	}
 	// Without the fold check the plan would delete them: the
 	// simulation has something to catch.
-	if !hasHeader(filepath.Join(root, ".flash/handlers/Test-API/main.go")) {
+	if !HasHeader(filepath.Join(root, ".flash/handlers/Test-API/main.go")) {
 		t.Error("the differently-cased generated file was deleted")
 	}
 }

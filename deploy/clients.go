@@ -3,13 +3,11 @@ package deploy
 import (
 	"go/parser"
 	"go/token"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/flash-lsp/flash-lsp/analysis/model"
 	"github.com/flash-lsp/flash-lsp/analysis/project"
 	"github.com/flash-lsp/flash-lsp/codegen"
 )
@@ -65,23 +63,10 @@ func importsGeneratedClient(dir, root, module string) bool {
 				continue
 			}
 			rel, ok := strings.CutPrefix(path, module+"/")
-			if ok && isGeneratedClient(filepath.Join(root, filepath.FromSlash(rel), codegen.ClientFileName)) {
+			if ok && codegen.HasHeader(filepath.Join(root, filepath.FromSlash(rel), codegen.ClientFileName)) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// isGeneratedClient reports whether the file at name starts with the
-// generated header.
-func isGeneratedClient(name string) bool {
-	f, err := os.Open(name)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	buf := make([]byte, len(model.GeneratedHeader))
-	_, err = io.ReadFull(f, buf)
-	return err == nil && string(buf) == model.GeneratedHeader
 }

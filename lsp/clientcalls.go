@@ -1,7 +1,6 @@
 package lsp
 
 import (
-	"bytes"
 	"fmt"
 	"go/ast"
 	"go/constant"
@@ -90,7 +89,7 @@ func isClientPackage(pkg *engine.Package) bool {
 		return false
 	}
 	for _, f := range pkg.Files {
-		if !bytes.HasPrefix(f.Content, []byte(model.GeneratedHeader+"\n")) && !strings.HasSuffix(f.Name, "_test.go") {
+		if !model.IsGenerated(f.Content) && !strings.HasSuffix(f.Name, "_test.go") {
 			return false
 		}
 	}

@@ -237,7 +237,7 @@ func (m *Module) check(mp *metaPkg, overlays map[string][]byte) *Package {
 			continue
 		}
 		pkg.Files = append(pkg.Files, f)
-		if generated(f.Content) {
+		if model.IsGenerated(f.Content) {
 			asts = append(asts, declarationsOnly(f.AST))
 		} else {
 			asts = append(asts, f.AST)
@@ -415,7 +415,7 @@ func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
 		t := &File{Name: f.Name, Content: f.Content, Tok: f.Tok, ParseErr: f.ParseErr, Trimmed: true,
 			AST: &ast.File{Package: f.AST.Package, Name: f.AST.Name, Imports: f.AST.Imports,
 				FileStart: f.AST.FileStart, FileEnd: f.AST.FileEnd, GoVersion: f.AST.GoVersion}}
-		if generated(f.Content) {
+		if model.IsGenerated(f.Content) {
 			t.AST.Comments = f.AST.Comments[:min(1, len(f.AST.Comments))]
 			for _, d := range f.AST.Decls {
 				if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
@@ -430,11 +430,6 @@ func (m *Module) trim(pkg *Package, overlays map[string][]byte) {
 		}
 		m.fileMu.Unlock()
 	}
-}
-
-// generated reports whether content is a file flash-lsp generated.
-func generated(content []byte) bool {
-	return bytes.HasPrefix(content, []byte(model.GeneratedHeader+"\n"))
 }
 
 // declarationsOnly returns f without its function bodies, for the type
@@ -468,7 +463,7 @@ func (m *Module) importsGenerated(f *File, overlays map[string][]byte) bool {
 		}
 		if mp := m.meta[path]; mp != nil && mp.Workspace {
 			for _, name := range mp.GoFiles {
-				if c, err := m.content(name, overlays); err == nil && generated(c) {
+				if c, err := m.content(name, overlays); err == nil && model.IsGenerated(c) {
 					return true
 				}
 			}
