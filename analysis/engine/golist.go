@@ -74,6 +74,7 @@ func goList(ctx context.Context, dir string, env, buildFlags []string, overlay s
 	// PWD names dir as given (through symbolic links), so that the go
 	// command reports paths under it, as it does for a shell in dir.
 	cmd.Env = append(env[:len(env):len(env)], "PWD="+dir)
+	cmd.SysProcAttr = goProcAttr()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
